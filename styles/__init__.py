@@ -1,0 +1,1 @@
+"""Textual stylesheets for tropconsole, installed as the package ``tropconsole.styles``."""

@@ -1,0 +1,3 @@
+from tropconsole.cli import main
+
+raise SystemExit(main())
