@@ -17,7 +17,10 @@ from collections.abc import Sequence
 from tropconsole import __version__
 from tropconsole.core.errors import TropError
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "tropconsole.cli.sample_cmd",
+    "tropconsole.cli.config_cmds",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
