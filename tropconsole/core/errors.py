@@ -78,7 +78,9 @@ class ReadOnlyError(RefusedError):
     """A write was attempted while the console or CLI runs in read-only (monitoring) mode."""
 
     def __init__(self, action: str = "this action") -> None:
-        super().__init__(f"read-only mode: {action} is refused (start without --read-only to write)")
+        super().__init__(
+            f"read-only mode: {action} is refused (start without --read-only to write)"
+        )
 
 
 class RemoteError(TropError):

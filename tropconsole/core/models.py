@@ -39,7 +39,7 @@ class InterfaceStanza:
 
 @dataclass(frozen=True, slots=True)
 class SourceDirective:
-    """A ``source``/``source-directory`` line. tropconsole reports these; it does not follow them."""
+    """A ``source``/``source-directory`` line: reported to the operator, never followed."""
 
     keyword: str
     pattern: str
