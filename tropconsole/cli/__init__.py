@@ -20,6 +20,8 @@ from tropconsole.core.errors import TropError
 COMMAND_MODULES: tuple[str, ...] = (
     "tropconsole.cli.sample_cmd",
     "tropconsole.cli.config_cmds",
+    "tropconsole.cli.drift_cmds",
+    "tropconsole.cli.live_cmds",
 )
 
 

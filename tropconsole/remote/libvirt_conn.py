@@ -1,0 +1,310 @@
+"""One libvirt connection per host, reused, counted, and read into live models.
+
+The URI (and with it the host identity libvirt's ssh uses) comes from
+``tropconsole.remote.libvirt_uri``; this module only opens, keeps and reads connections.
+
+**Event loop.** Keepalive (``setKeepAlive``) only works when a libvirt event loop runs, so
+the default implementation is registered once per process and run in a daemon thread; a
+dead host then fails its next call within seconds instead of blocking for TCP's timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import libvirt
+
+from tropconsole.core.errors import ConfigError, RemoteError
+from tropconsole.core.live import DomainNic, LiveNetwork
+from tropconsole.core.models import Lease, LibvirtNetwork
+from tropconsole.core.netxml import parse_network_live, parse_xml
+
+KEEPALIVE_INTERVAL = 5  # seconds between libvirt keepalive probes
+KEEPALIVE_COUNT = 3  # unanswered probes before libvirt closes the connection
+STATUS_DIR = "/var/lib/libvirt/dnsmasq"
+
+T = TypeVar("T")
+
+_loop_lock = threading.Lock()
+_loop_started = False
+
+
+def ensure_event_loop() -> None:
+    """Register libvirt's default event loop and run it in a daemon thread (once).
+
+    Also silences libvirt's default error handler, which prints every error to stderr:
+    errors reach the operator as ``RemoteError`` values instead.
+    """
+    global _loop_started
+    with _loop_lock:
+        if _loop_started:
+            return
+        libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+        libvirt.virEventRegisterDefaultImpl()
+
+        def run() -> None:
+            while True:
+                libvirt.virEventRunDefaultImpl()
+
+        threading.Thread(target=run, name="libvirt-events", daemon=True).start()
+        _loop_started = True
+
+
+def error_code(err: libvirt.libvirtError) -> int:
+    code = err.get_error_code()
+    return int(code) if code is not None else -1
+
+
+def error_text(err: libvirt.libvirtError) -> str:
+    """libvirt's message on one line: ssh's multi-line banners (a changed host key) included."""
+    text = str(err.get_error_message() or err)
+    lines = [ln.strip() for ln in text.splitlines()]
+    return " ".join(ln for ln in lines if ln and set(ln) != {"@"})
+
+
+def _ip_key(lease: Lease) -> tuple[int, int | str]:
+    """Leases in address order, so a table of them does not reshuffle between refreshes."""
+    try:
+        addr = ipaddress.ip_address(lease.ip)
+    except ValueError:
+        return (9, lease.ip)
+    return (addr.version, int(addr))
+
+
+def parse_live(text: str | None, host: str) -> LibvirtNetwork | None:
+    """Parse a live XMLDesc with the core's safe reader; ``None`` keeps a bad one visible
+    as raw XML instead of failing the whole host."""
+    if not text:
+        return None
+    try:
+        return parse_network_live(text, host)
+    except ConfigError:
+        return None
+
+
+def parse_status_file(host: str, network: str, data: bytes, now: float) -> tuple[Lease, ...]:
+    """dnsmasq's ``<bridge>.status`` (written by libvirt's leaseshelper), expired entries
+    dropped. An ``expiry-time`` of 0 is an infinite lease."""
+    import json
+
+    try:
+        entries = json.loads(data.decode("utf-8") or "[]")
+    except (UnicodeDecodeError, ValueError) as err:
+        raise RemoteError(host, f"unreadable dnsmasq status file for {network}: {err}") from None
+    leases = []
+    for e in entries if isinstance(entries, list) else []:
+        expiry = int(e.get("expiry-time", 0) or 0)
+        if (expiry and expiry < now) or not e.get("ip-address") or not e.get("mac-address"):
+            continue
+        leases.append(
+            Lease(
+                host=host,
+                network=network,
+                mac=str(e["mac-address"]).lower(),
+                ip=str(e["ip-address"]),
+                hostname=e.get("hostname") or None,
+                client_id=e.get("client-id") or None,
+                expiry=expiry or None,
+                source="status-file",
+            )
+        )
+    return tuple(leases)
+
+
+def domain_nics(xml_text: str, domain: str, active: bool) -> tuple[DomainNic, ...]:
+    """Interface MACs of one domain's XML (parsed safely: no DTD, no entities)."""
+    root = parse_xml(xml_text, f"domain {domain} XML")
+    devices = root.find("devices")
+    nics = []
+    for iface in devices.findall("interface") if devices is not None else []:
+        mac = iface.find("mac")
+        if mac is None or not mac.attrs.get("address"):
+            continue
+        source = iface.find("source")
+        src = source.attrs if source is not None else {}
+        nics.append(
+            DomainNic(
+                domain=domain,
+                mac=mac.attrs["address"].lower(),
+                network=src.get("network") if iface.attrs.get("type") == "network" else None,
+                bridge=src.get("bridge"),
+                active=active,
+            )
+        )
+    return tuple(nics)
+
+
+class LibvirtSession:
+    """A libvirt connection to one host: opened on demand, reused, counted, timed."""
+
+    def __init__(self, host: str, uri: str, *, read_only: bool) -> None:
+        self.host = host
+        self.uri = uri
+        self.read_only = read_only
+        self.handshakes = 0
+        self.rpcs = 0
+        self.fastest_ms: float | None = None  # cheapest call since reset_timing()
+        self._conn: libvirt.virConnect | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def connected(self) -> bool:
+        conn = self._conn
+        return conn is not None and bool(conn.isAlive())
+
+    def connection(self) -> libvirt.virConnect:
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    alive = bool(self._conn.isAlive())
+                except libvirt.libvirtError:
+                    alive = False
+                if alive:
+                    return self._conn
+                self.close()
+            ensure_event_loop()
+            self.handshakes += 1
+            try:
+                opener = libvirt.openReadOnly if self.read_only else libvirt.open
+                conn = opener(self.uri)
+            except libvirt.libvirtError as err:
+                raise RemoteError(self.host, f"libvirt connect failed: {error_text(err)}") from None
+            # drivers without keepalive (test:///) still work, only without it
+            with contextlib.suppress(libvirt.libvirtError):
+                conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
+            self._conn = conn
+            return conn
+
+    def call(self, func: Callable[..., T], *args: Any) -> T:
+        """One RPC: counted and timed, libvirt errors passed through for the caller to map."""
+        with self._lock:
+            self.rpcs += 1
+        start = time.perf_counter()
+        result = func(*args)
+        ms = (time.perf_counter() - start) * 1000
+        if self.fastest_ms is None or ms < self.fastest_ms:
+            self.fastest_ms = ms
+        return result
+
+    def reset_timing(self) -> None:
+        self.fastest_ms = None
+
+    def network(self, name: str) -> libvirt.virNetwork:
+        conn = self.connection()
+        try:
+            return self.call(conn.networkLookupByName, name)
+        except libvirt.libvirtError as err:
+            raise RemoteError(self.host, f"network {name}: {error_text(err)}") from None
+
+    def read_networks(
+        self, read_file: Callable[[str], bytes] | None = None, now: float | None = None
+    ) -> tuple[tuple[LiveNetwork, ...], tuple[Lease, ...]]:
+        """Every network with both XMLs, and their leases (status-file fallback via SFTP)."""
+        conn = self.connection()
+        networks: list[LiveNetwork] = []
+        leases: list[Lease] = []
+        try:
+            for net in sorted(self.call(conn.listAllNetworks, 0), key=lambda n: n.name()):
+                name = net.name()
+                active = bool(self.call(net.isActive))
+                persistent = bool(self.call(net.isPersistent))
+                autostart = bool(self.call(net.autostart)) if persistent else False
+                running_xml = self.call(net.XMLDesc, 0)
+                persistent_xml = self.inactive_xml(net, running_xml) if persistent else None
+                running = parse_live(running_xml, self.host)
+                persistent_def = running
+                if persistent_xml != running_xml:
+                    persistent_def = parse_live(persistent_xml, self.host)
+                bridge = running.bridge if running else None
+                networks.append(
+                    LiveNetwork(
+                        name=name,
+                        active=active,
+                        autostart=autostart,
+                        persistent=persistent,
+                        bridge=bridge,
+                        running_xml=running_xml,
+                        persistent_xml=persistent_xml,
+                        running=running,
+                        persistent_def=persistent_def,
+                    )
+                )
+                if active:
+                    leases.extend(self._leases(net, name, bridge, read_file, now))
+        except libvirt.libvirtError as err:
+            raise RemoteError(self.host, f"libvirt: {error_text(err)}") from None
+        return tuple(networks), tuple(leases)
+
+    def inactive_xml(self, net: libvirt.virNetwork, running_xml: str) -> str:
+        """The persistent definition; drivers without the flag (test:///) have only one."""
+        try:
+            return str(self.call(net.XMLDesc, libvirt.VIR_NETWORK_XML_INACTIVE))
+        except libvirt.libvirtError as err:
+            if error_code(err) in (libvirt.VIR_ERR_INVALID_ARG, libvirt.VIR_ERR_NO_SUPPORT):
+                return running_xml
+            raise
+
+    def _leases(
+        self,
+        net: libvirt.virNetwork,
+        name: str,
+        bridge: str | None,
+        read_file: Callable[[str], bytes] | None,
+        now: float | None,
+    ) -> tuple[Lease, ...]:
+        try:
+            raw = self.call(net.DHCPLeases)
+        except libvirt.libvirtError as err:
+            if error_code(err) != libvirt.VIR_ERR_NO_SUPPORT:
+                raise
+            if read_file is None or not bridge:
+                return ()  # no other source (the test:/// driver): no leases to show
+            try:
+                data = read_file(f"{STATUS_DIR}/{bridge}.status")
+            except FileNotFoundError:
+                return ()
+            found = parse_status_file(self.host, name, data, time.time() if now is None else now)
+            return tuple(sorted(found, key=_ip_key))
+        leases = (
+            Lease(
+                host=self.host,
+                network=name,
+                mac=str(item.get("mac", "")).lower(),
+                ip=str(item.get("ipaddr", "")),
+                hostname=item.get("hostname") or None,
+                client_id=item.get("clientid") or None,
+                expiry=int(item["expirytime"]) if item.get("expirytime") else None,
+                source="libvirt",
+            )
+            for item in raw or ()
+        )
+        return tuple(sorted(leases, key=_ip_key))
+
+    def read_nics(self) -> tuple[DomainNic, ...]:
+        """Every domain's interface MACs; a host without a hypervisor driver has none."""
+        conn = self.connection()
+        try:
+            domains = self.call(conn.listAllDomains, 0)
+            nics: list[DomainNic] = []
+            for dom in sorted(domains, key=lambda d: d.name()):
+                active = bool(self.call(dom.isActive))
+                nics.extend(domain_nics(self.call(dom.XMLDesc, 0), dom.name(), active))
+        except libvirt.libvirtError as err:
+            if error_code(err) == libvirt.VIR_ERR_NO_SUPPORT:
+                return ()
+            raise RemoteError(self.host, f"libvirt: {error_text(err)}") from None
+        except ConfigError as err:
+            raise RemoteError(self.host, f"unreadable domain XML: {err}") from None
+        return tuple(nics)
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None:
+                with contextlib.suppress(libvirt.libvirtError):  # already dead, maybe
+                    conn.close()
