@@ -1,0 +1,319 @@
+"""The console application: polling, the one place workers start, and write plumbing.
+
+The app owns the fleet source and the reservation service; screens only ask it for
+things. Every blocking call (a poll, a config read, a commit) runs in a thread worker
+whose result comes back as a message. Polls never overlap: the next one is armed with
+``set_timer`` when the previous one ends, and a tick that finds a modal open re-arms
+without polling, so the table under a form does not move.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.command import Provider
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from tropconsole.core.errors import ReadOnlyError, TropError
+from tropconsole.core.live import FleetSnapshot
+from tropconsole.core.models import FleetConfig
+from tropconsole.core.ports import FleetSource
+from tropconsole.ui.messages import (
+    PollFailed,
+    RemovalRequested,
+    ReservationRemoved,
+    ReservationRequested,
+    ReservationSaved,
+    SnapshotReady,
+    WriteFailed,
+)
+
+if TYPE_CHECKING:
+    from tropconsole.core.service import ReservationService, WriteResult
+    from tropconsole.ui.screens.main import MainScreen
+
+DEFAULT_REFRESH = 5.0
+
+
+def load_css() -> str:
+    """Every ``*.tcss`` of the installed ``tropconsole.styles`` package, in name order,
+    read through importlib.resources so an installed wheel is styled like a checkout."""
+    styles = resources.files("tropconsole.styles")
+    names = sorted(p.name for p in styles.iterdir() if p.name.endswith(".tcss"))
+    return "\n".join(styles.joinpath(name).read_text(encoding="utf-8") for name in names)
+
+
+def _console_commands() -> type[Provider]:
+    from tropconsole.ui.commands import ConsoleCommands
+
+    return ConsoleCommands
+
+
+class TropConsole(App[int]):
+    TITLE = "tropconsole"
+    COMMANDS = App.COMMANDS | {_console_commands}
+    CSS = load_css()
+    BINDINGS = [
+        Binding("q", "quit", "Quit", tooltip="Quit tropconsole", id="quit"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            key_display="?",
+            tooltip="Help: every key on this screen",
+            id="help",
+        ),
+    ]
+
+    def __init__(
+        self,
+        source: FleetSource,
+        service: ReservationService | None,
+        *,
+        read_only: bool,
+        refresh_interval: float = DEFAULT_REFRESH,
+        clock: Callable[[], float] = time.time,
+        demo: bool = False,
+        cursor_blink: bool = True,
+        autopoll: bool = True,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.service = service
+        self.read_only = read_only
+        self.refresh_interval = refresh_interval
+        self.clock = clock
+        self.demo = demo
+        self.cursor_blink = cursor_blink
+        self.autopoll = autopoll
+        self.paused = False
+        self.polling = False
+        self.polls = 0
+        self.snapshot: FleetSnapshot | None = None
+        self.config: FleetConfig | None = None
+        self.config_error: str | None = None
+        self._timer: Timer | None = None
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from tropconsole.ui.screens.main import MainScreen
+
+        self.push_screen(MainScreen())  # its on_mount starts the first poll
+
+    def on_unmount(self) -> None:
+        with contextlib.suppress(Exception):  # closing on the way out must not mask the exit
+            self.source.close()
+
+    @property
+    def main(self) -> MainScreen | None:
+        from tropconsole.ui.screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    # --- polling ---------------------------------------------------------------------
+
+    def refresh_now(self) -> bool:
+        """Start a poll unless one is running (polls never overlap). True if started."""
+        if self.polling:
+            return False
+        self._cancel_timer()
+        self.polling = True
+        self._poll()
+        return True
+
+    def toggle_pause(self) -> bool:
+        self.paused = not self.paused
+        if self.paused:
+            self._cancel_timer()
+        else:
+            self.refresh_now()
+        if self.main is not None:
+            self.main.show_status()
+        return self.paused
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def _poll(self) -> None:
+        snapshot = self.source.poll()
+        config: FleetConfig | None = None
+        error: str | None = None
+        if self.service is not None:
+            try:
+                config = self.service.load()
+            except TropError as err:
+                error = err.message
+        self.post_message(SnapshotReady(snapshot, config, error))
+
+    def _arm(self) -> None:
+        self._cancel_timer()
+        if not self.paused and self.autopoll:
+            self._timer = self.set_timer(self.refresh_interval, self._tick, name="poll")
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def _tick(self) -> None:
+        self._timer = None
+        if self.paused:
+            return
+        if isinstance(self.screen, ModalScreen):
+            self._arm()  # a form is open: keep the rows under it still
+            return
+        self.refresh_now()
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        self.polls += 1
+        self.snapshot = message.snapshot
+        if message.config is not None or message.config_error is not None:
+            if message.config_error and message.config_error != self.config_error:
+                self.notify(message.config_error, title="Config repo", severity="error")
+            self.config = message.config or self.config
+            self.config_error = message.config_error
+        if self.main is not None:
+            self.main.show_fleet()
+        self._poll_ended()
+
+    def _poll_ended(self) -> None:
+        """A poll ends when its result is shown (or it failed): only then is the next one
+        armed. The worker's SUCCESS state can be seen before the snapshot it posted from
+        its thread, so SUCCESS alone does not end a poll."""
+        self.polling = False
+        self._arm()
+
+    def on_poll_failed(self, message: PollFailed) -> None:
+        self.notify(message.error, title="Refresh failed", severity="error")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        if worker.group == "poll" and event.state is not WorkerState.SUCCESS:
+            self._poll_ended()
+        if event.state is WorkerState.ERROR:
+            err = worker.error
+            text = err.message if isinstance(err, TropError) else f"{type(err).__name__}: {err}"
+            if worker.group == "poll":
+                self.post_message(PollFailed(text))
+            elif worker.group == "write":
+                self.post_message(WriteFailed(worker.name or "write", text))
+
+    # --- writes: the one door ------------------------------------------------------
+
+    def refuse(self, action: str) -> None:
+        """Say no to a write in read-only mode, with the core's own words."""
+        self.notify(ReadOnlyError(action).message, title="READ-ONLY", severity="warning")
+
+    def on_reservation_requested(self, message: ReservationRequested) -> None:
+        if self.read_only or self.service is None:
+            self.refuse("adding a reservation") if self.read_only else self.notify(
+                "no config repo: reservations cannot be written", severity="error"
+            )
+            return
+        self._save(message)
+
+    def on_removal_requested(self, message: RemovalRequested) -> None:
+        if self.read_only or self.service is None:
+            self.refuse("removing a reservation") if self.read_only else self.notify(
+                "no config repo: reservations cannot be written", severity="error"
+            )
+            return
+        self._remove(message)
+
+    @work(thread=True, exit_on_error=False, group="write", name="add reservation")
+    def _save(self, message: ReservationRequested) -> None:
+        assert self.service is not None
+        try:
+            result = self.service.add(message.request, apply=message.apply_live)
+        except TropError as err:
+            self.post_message(WriteFailed("add reservation", err.message))
+            return
+        self.post_message(ReservationSaved(_summary(result), result))
+
+    @work(thread=True, exit_on_error=False, group="write", name="remove reservation")
+    def _remove(self, message: RemovalRequested) -> None:
+        res = message.reservation
+        assert self.service is not None
+        try:
+            result = self.service.remove(
+                message.host,
+                message.network,
+                name=res.name,
+                mac=res.mac,
+                ip=res.ip,
+                apply=message.apply_live,
+            )
+        except TropError as err:
+            self.post_message(WriteFailed("remove reservation", err.message))
+            return
+        self.post_message(ReservationRemoved(_summary(result), result))
+
+    def on_reservation_saved(self, message: ReservationSaved) -> None:
+        self.notify(message.summary, title="Reservation committed", timeout=10)
+        self.refresh_now()
+
+    def on_reservation_removed(self, message: ReservationRemoved) -> None:
+        self.notify(message.summary, title="Reservation removed", timeout=10)
+        self.refresh_now()
+
+    def on_write_failed(self, message: WriteFailed) -> None:
+        self.notify(
+            message.error, title=f"Could not {message.action}", severity="error", timeout=15
+        )
+
+    # --- app-wide actions --------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tropconsole.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+
+def _summary(result: WriteResult) -> str:
+    """Three lines: the commit id, what it did, and what happened live."""
+    live = result.live if result.live is not None else "not applied (apply live was off)"
+    parts = [f"commit {result.short}", result.plan.subject, f"live: {live}"]
+    if result.push_error:
+        parts.append(f"push FAILED: {result.push_error}")
+    return "\n".join(parts)
+
+
+def create_app(
+    source: FleetSource,
+    service: ReservationService | None,
+    *,
+    read_only: bool,
+    refresh_interval: float = DEFAULT_REFRESH,
+    clock: Callable[[], float] = time.time,
+    demo: bool = False,
+    cursor_blink: bool = True,
+    autopoll: bool = True,
+) -> TropConsole:
+    """Build the console; tests pass a frozen ``clock``, ``cursor_blink=False`` and
+    ``autopoll=False`` (only explicit refreshes) so screens are stable."""
+    if read_only and service is not None and not getattr(service, "read_only", False):
+        raise ValueError("a read-only console needs a read-only ReservationService")
+    return TropConsole(
+        source,
+        service,
+        read_only=read_only,
+        refresh_interval=refresh_interval,
+        clock=clock,
+        demo=demo,
+        cursor_blink=cursor_blink,
+        autopoll=autopoll,
+    )

@@ -1,0 +1,1 @@
+"""Widgets of the console: the host panel and keyed tables."""

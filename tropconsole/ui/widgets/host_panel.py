@@ -1,0 +1,76 @@
+"""The host panel: one card per hyper-visor with its state in words and in colour."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from tropconsole.core.live import HostState, HostStatus
+from tropconsole.ui.rows import age_text
+
+STATE_WORDS = {
+    HostState.OK: "● OK",
+    HostState.CONNECTING: "… CONNECTING",
+    HostState.STALE: "▲ STALE",
+    HostState.DOWN: "✖ DOWN",
+}
+STATE_STYLES = {
+    HostState.OK: "bold green",
+    HostState.CONNECTING: "bold cyan",
+    HostState.STALE: "bold yellow",
+    HostState.DOWN: "bold red",
+}
+
+
+def card_text(status: HostStatus, now: float) -> Text:
+    """Three lines: name and state; rtt and age; the error (or 'no errors')."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(status.host, style="bold")
+    text.append(f" {STATE_WORDS[status.state]}", style=STATE_STYLES[status.state])
+    if status.read_only:
+        text.append(" ro", style="dim")
+    text.append("\n")
+    snap = status.snapshot
+    if snap is None or snap.rtt_ms is None:
+        rtt = "rtt -"
+    else:
+        rtt = "rtt <1ms" if snap.rtt_ms < 1 else f"rtt {snap.rtt_ms:.0f}ms"
+    text.append(f"{rtt}  age {age_text(status.age(now))}\n")
+    if status.error:
+        error = status.error.removeprefix(f"{status.host}: ")  # the card already names it
+        text.append(error, style="bold red")
+    else:
+        text.append("no errors", style="dim")
+    return text
+
+
+class HostCard(Static):
+    def show(self, status: HostStatus, now: float) -> None:
+        for state in HostState:
+            self.set_class(status.state is state, f"-{state.value}")
+        self.tooltip = status.error or None
+        self.update(card_text(status, now))
+
+
+class HostPanel(Horizontal):
+    """Cards are keyed by host name and updated in place, like the tables."""
+
+    def __init__(self, hosts: tuple[str, ...], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._hosts = hosts
+
+    def compose(self) -> ComposeResult:
+        for host in self._hosts:
+            yield HostCard(Text(f"{host} … CONNECTING"), id=f"host-{host}", classes="-connecting")
+
+    def show(self, statuses: tuple[HostStatus, ...], now: float) -> None:
+        for status in statuses:
+            cards = self.query(f"#host-{status.host}")
+            if cards:
+                card = cards.first(HostCard)
+            else:
+                card = HostCard(id=f"host-{status.host}")
+                self.mount(card)
+            card.show(status, now)
