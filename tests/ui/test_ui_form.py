@@ -30,24 +30,24 @@ async def test_form_defaults_from_cursor_row_and_commits_with_live_apply(make_co
         assert form.query_one("#host", Select).value == "trop02"
         assert form.query_one("#network", Select).value == "default"
         # The range .8-.15 is full, so the next free pair is the first outside it, paired.
-        assert form.query_one("#mac", Input).value == "52:54:00:02:02:02"
-        assert form.query_one("#ip", Input).value == "192.168.202.2"
+        assert form.query_one("#mac", Input).value == "52:54:00:02:02:10"
+        assert form.query_one("#ip", Input).value == "192.168.202.16"
         assert form.query_one("#apply", Checkbox).value is True  # host connected
         await pilot.press(*"web01")
         await form_checked(pilot)
         problems = form_text(form, "#problems")
         assert "warning" in problems and "outside the DHCP range" in problems
         diff = form_text(form, "#diff")
-        assert "+      <host mac='52:54:00:02:02:02' ip='192.168.202.2' name='web01'/>" in diff
+        assert "+      <host mac='52:54:00:02:02:10' ip='192.168.202.16' name='web01'/>" in diff
         assert "a/src/cfg/tropo/trop02/etc/libvirt/qemu/networks/default.xml" in diff
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
-        assert console.log()[0] == "trop02/default: reserve web01 52:54:00:02:02:02 192.168.202.2"
+        assert console.log()[0] == "trop02/default: reserve web01 52:54:00:02:02:10 192.168.202.16"
         said = "\n".join(notices(app))
         assert f"commit {console.head()[:7]}" in said and "live: applied" in said
         live = app.snapshot.host("trop02").snapshot.network("default").running
-        assert any(r.name == "web01" and r.ip == "192.168.202.2" for r in live.reservations)
+        assert any(r.name == "web01" and r.ip == "192.168.202.16" for r in live.reservations)
 
 
 CASES = [
@@ -92,7 +92,7 @@ async def test_every_kind_of_bad_input_is_explained_and_refused(make_console) ->
         assert console.log() == ["Sample heliodines config for trop01-trop04"]
         await pilot.press("ctrl+s")  # the last case is only a warning: it saves
         await settle(pilot)
-        assert console.log()[0] == "trop02/default: reserve web02 52:54:00:02:02:02 192.168.202.100"
+        assert console.log()[0] == "trop02/default: reserve web02 52:54:00:02:02:10 192.168.202.100"
 
 
 @pytest.mark.asyncio
@@ -117,5 +117,5 @@ async def test_changing_host_refills_the_next_free_pair(make_console) -> None:
         form = app.screen
         form.query_one("#host", Select).value = "trop04"
         await form_checked(pilot)
-        assert form.query_one("#mac", Input).value == "52:54:00:02:04:02"
-        assert form.query_one("#ip", Input).value == "192.168.204.2"
+        assert form.query_one("#mac", Input).value == "52:54:00:02:04:10"
+        assert form.query_one("#ip", Input).value == "192.168.204.16"

@@ -109,7 +109,7 @@ def test_demo_in_tmux_reserves_and_commits(tmp_path: Path) -> None:
     finally:
         tmux.run("kill-server", check=False)
     subject = git(demo, "log", "-1", "--format=%s")
-    assert subject == "trop02/default: reserve smoke01 52:54:00:02:02:02 192.168.202.2"
+    assert subject == "trop02/default: reserve smoke01 52:54:00:02:02:10 192.168.202.16"
     diff = git(demo, "show", "HEAD", "--format=")
-    assert "+      <host mac='52:54:00:02:02:02' ip='192.168.202.2' name='smoke01'/>" in diff
+    assert "+      <host mac='52:54:00:02:02:10' ip='192.168.202.16' name='smoke01'/>" in diff
     assert git(demo, "status", "--porcelain") == ""

@@ -24,7 +24,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from tropconsole.core.errors import Problem, TropError, ValidationError
 from tropconsole.core.live import HostState
 from tropconsole.core.models import FleetConfig, Lease, ReservationRequest
-from tropconsole.core.scheme import next_free
+from tropconsole.core.propose import resolve
 from tropconsole.core.validate import validate_reservation
 
 if TYPE_CHECKING:
@@ -205,22 +205,18 @@ class ReservationForm(ModalScreen[ReservationOrder | None]):
         return status is not None and status.state is HostState.OK and not status.read_only
 
     def _fill_next_free(self) -> None:
-        """Propose the next free pair; inside the DHCP range first, else anywhere in the
-        subnet (the core then warns that it is outside the range)."""
+        """Propose the next free pair by the same rule as ``reserve --mac auto --ip auto``
+        (``core.propose.resolve``): inside the DHCP range first, else just past it."""
         host, network = self._values()[:2]
         mac_box = self.query_one("#mac", Input)
         ip_box = self.query_one("#ip", Input)
         if mac_box.value not in ("", self._auto[0]) or ip_box.value not in ("", self._auto[1]):
             return  # the operator typed something: keep it
-        pair = ("", "")
-        for inside in (True, False):
-            try:
-                pair = next_free(
-                    self.fleet, host, network, inside_range=inside, taken_leases=self._leases()
-                )
-                break
-            except ValidationError:
-                continue
+        try:
+            mac, ip = resolve(self.fleet, ReservationRequest(host=host, network=network))
+            pair = (mac or "", ip)
+        except ValidationError:
+            pair = ("", "")
         self._auto = pair
         mac_box.value, ip_box.value = pair
 
