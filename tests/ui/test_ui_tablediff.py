@@ -121,3 +121,25 @@ async def test_refresh_without_changes_touches_nothing() -> None:
         table.move_cursor(row=7)
         assert table.apply(ordered(rows(10))).empty
         assert table.cursor_row == 7
+
+
+@pytest.mark.asyncio
+async def test_a_growing_cell_widens_its_column_and_a_shrinking_one_keeps_it() -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        data = ordered(rows(10))
+        table.apply(data)
+        await pilot.pause()
+        before = table.columns["Value"].content_width
+        key = next(iter(data))
+        wide = dict(data)
+        wide[key] = (*data[key][:2], "a much longer value that must not be cut")
+        table.apply(wide)
+        await pilot.pause()
+        grown = table.columns["Value"].content_width
+        assert grown >= len("a much longer value that must not be cut") > before
+        table.apply(data)
+        await pilot.pause()
+        # No shrink while refreshing: the layout does not jump, and no whole-column re-measure.
+        assert table.columns["Value"].content_width == grown

@@ -70,10 +70,21 @@ class KeyedTable(DataTable[Text]):
         with self.app.batch_update():
             for key in diff.removed:
                 self.remove_row(key)
+            widest: dict[int, tuple[int, str, Text]] = {}
             for key, col, cell in diff.changed:
-                # A cell that grows ("trop04" -> "trop04 stale 42s") widens its column,
-                # or the words that carry the meaning would be cut off.
-                self.update_cell(key, self._column_names[col], render_cell(cell), update_width=True)
+                text = render_cell(cell)
+                self.update_cell(key, self._column_names[col], text)
+                if text.cell_len > widest.get(col, (-1, "", text))[0]:
+                    widest[col] = (text.cell_len, key, text)
+            # A cell that grows ("trop04" -> "trop04 stale 42s") widens its column, or the
+            # words that carry the meaning would be cut off. Only the widest changed cell of
+            # a column, and only when it is wider than the column: asking Textual to fit
+            # every changed cell makes it re-measure the whole column for each cell that got
+            # narrower (minutes on 10 000 rows). Columns never shrink during a refresh.
+            for col, (width, key, text) in widest.items():
+                name = self._column_names[col]
+                if width > self.columns[name].content_width:
+                    self.update_cell(key, name, text, update_width=True)
             for key, row in diff.added:
                 self.add_row(*(render_cell(c) for c in row), key=key)
             self._rows = dict(rows)
