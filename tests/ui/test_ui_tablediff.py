@@ -143,3 +143,14 @@ async def test_a_growing_cell_widens_its_column_and_a_shrinking_one_keeps_it() -
         await pilot.pause()
         # No shrink while refreshing: the layout does not jump, and no whole-column re-measure.
         assert table.columns["Value"].content_width == grown
+
+
+def test_lease_expiry_is_shown_in_minutes_so_a_refresh_does_not_touch_every_row() -> None:
+    from tropconsole.ui.rows import expires_text
+
+    assert expires_text(None, 0) == "never"
+    assert expires_text(100, 100) == "expired"
+    assert expires_text(130, 100) == "in <1m"
+    assert expires_text(100 + 59 * 60 + 55, 100) == "in 59m"
+    assert expires_text(100 + 59 * 60 + 55, 105) == expires_text(100 + 59 * 60 + 55, 100)
+    assert expires_text(100 + 3600 + 5 * 60, 100) == "in 1h05m"

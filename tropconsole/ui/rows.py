@@ -233,10 +233,18 @@ def _config_index(config: FleetConfig | None) -> dict[tuple[str, str, str], Rese
 
 
 def expires_text(expiry: int | None, now: float) -> str:
+    """Minutes, not seconds: a per-second countdown would change every lease's cell on
+    every refresh (10 000 cell updates a tick on a big fleet) for nothing an operator needs."""
     if expiry is None:
         return "never"
     left = expiry - now
-    return "expired" if left <= 0 else f"in {age_text(left)}"
+    if left <= 0:
+        return "expired"
+    if left < 60:
+        return "in <1m"
+    if left < 3600:
+        return f"in {left // 60:.0f}m"
+    return f"in {left // 3600:.0f}h{left % 3600 // 60:02.0f}m"
 
 
 def lease_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: float) -> ViewRows:
