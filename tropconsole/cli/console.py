@@ -48,6 +48,10 @@ class LazySource:
     def applier(self) -> LiveApplier | None:
         return None if self.read_only else LazyApplier(self)
 
+    def real_source(self) -> FleetSource:
+        """The source itself (built now if need be): sync wants its libvirt sessions."""
+        return self._get()
+
     def real_applier(self) -> LiveApplier | None:
         return self._get().applier()
 

@@ -27,6 +27,8 @@ from tropconsole.core.errors import ReadOnlyError, TropError
 from tropconsole.core.live import FleetSnapshot
 from tropconsole.core.models import FleetConfig
 from tropconsole.core.ports import FleetSource
+from tropconsole.ui.drift import DriftState
+from tropconsole.ui.drift_actions import DriftAppWork
 from tropconsole.ui.messages import (
     PollFailed,
     RemovalRequested,
@@ -58,7 +60,7 @@ def _console_commands() -> type[Provider]:
     return ConsoleCommands
 
 
-class TropConsole(App[int]):
+class TropConsole(DriftAppWork, App[int]):
     TITLE = "tropconsole"
     COMMANDS = App.COMMANDS | {_console_commands}
     CSS = load_css()
@@ -101,6 +103,7 @@ class TropConsole(App[int]):
         self.snapshot: FleetSnapshot | None = None
         self.config: FleetConfig | None = None
         self.config_error: str | None = None
+        self.drift: DriftState | None = None
         self._timer: Timer | None = None
 
     # --- lifecycle -------------------------------------------------------------------
@@ -154,7 +157,8 @@ class TropConsole(App[int]):
                 config = self.service.load()
             except TropError as err:
                 error = err.message
-        self.post_message(SnapshotReady(snapshot, config, error))
+        drift = DriftState.compute(config or self.config, snapshot)
+        self.post_message(SnapshotReady(snapshot, config, error, drift))
 
     def _arm(self) -> None:
         self._cancel_timer()
@@ -183,6 +187,7 @@ class TropConsole(App[int]):
                 self.notify(message.config_error, title="Config repo", severity="error")
             self.config = message.config or self.config
             self.config_error = message.config_error
+        self.drift = message.drift
         if self.main is not None:
             self.main.show_fleet()
         self._poll_ended()

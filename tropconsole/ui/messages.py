@@ -7,8 +7,14 @@ from typing import Any
 
 from textual.message import Message
 
-from tropconsole.core.live import FleetSnapshot
-from tropconsole.core.models import FleetConfig, Reservation, ReservationRequest
+from tropconsole.core.live import FleetSnapshot, LiveNetwork
+from tropconsole.core.models import (
+    FleetConfig,
+    LibvirtNetwork,
+    Reservation,
+    ReservationRequest,
+)
+from tropconsole.ui.drift import DriftState
 
 
 @dataclass
@@ -19,6 +25,7 @@ class SnapshotReady(Message):
     snapshot: FleetSnapshot
     config: FleetConfig | None = None
     config_error: str | None = None
+    drift: DriftState | None = None  # findings of this snapshot, computed in the worker
 
 
 @dataclass
@@ -66,3 +73,36 @@ class WriteFailed(Message):
 
     action: str
     error: str
+
+
+@dataclass
+class SyncRequested(Message):
+    """A sync of one host's network to git was confirmed, with the two sides it was
+    planned from (what the operator saw is what runs)."""
+
+    host: str
+    network: str
+    git_net: LibvirtNetwork
+    live_net: LiveNetwork
+
+
+@dataclass
+class NetworkSynced(Message):
+    """A sync ran; ``ok`` is False when a step failed (``summary`` says which and how to
+    do it by hand)."""
+
+    summary: str
+    ok: bool = True
+
+
+@dataclass
+class ExportRequested(Message):
+    """Someone asked for the leases to be written as CSV to ``path``."""
+
+    path: str
+
+
+@dataclass
+class LeasesExported(Message):
+    path: str
+    count: int

@@ -30,6 +30,7 @@ class View(StrEnum):
     NETWORKS = "networks"
     LEASES = "leases"
     RESERVATIONS = "reservations"
+    DRIFT = "drift"
 
 
 COLUMNS: dict[View, tuple[str, ...]] = {

@@ -18,6 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
 
 from tropconsole.core.models import ReservationRequest
+from tropconsole.ui.drift import drift_rows
+from tropconsole.ui.drift_actions import DriftScreenActions
 from tropconsole.ui.messages import RemovalRequested, ReservationRequested
 from tropconsole.ui.rows import (
     BUILDERS,
@@ -29,6 +31,7 @@ from tropconsole.ui.rows import (
     View,
     ViewRows,
 )
+from tropconsole.ui.widgets.drift_view import DriftView
 from tropconsole.ui.widgets.host_panel import HostPanel
 from tropconsole.ui.widgets.keyed_table import KeyedTable
 
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 WRITE_ACTIONS: dict[str, str] = {
     "add_reservation": "adding a reservation",
     "remove_reservation": "removing a reservation",
+    "fix_drift": "applying a drift fix",
 }
 
 VIEW_TITLES = {
@@ -46,18 +50,20 @@ VIEW_TITLES = {
     View.NETWORKS: "2 Networks",
     View.LEASES: "3 Leases",
     View.RESERVATIONS: "4 Reservations",
+    View.DRIFT: "5 Drift",
 }
 
 
-class MainScreen(Screen[None]):
+class MainScreen(DriftScreenActions, Screen[None]):
     BINDINGS = [
-        # The tab labels show 1-4, so the footer keeps its room for the other keys.
+        # The tab labels show 1-5, so the footer keeps its room for the other keys.
         Binding("1", "view('bridges')", "Bridges view", show=False, id="view.bridges"),
         Binding("2", "view('networks')", "Networks view", show=False, id="view.networks"),
         Binding("3", "view('leases')", "Leases view", show=False, id="view.leases"),
         Binding(
             "4", "view('reservations')", "Reservations view", show=False, id="view.reservations"
         ),
+        Binding("5", "view('drift')", "Drift view", show=False, id="view.drift"),
         Binding(
             "h",
             "cycle_host",
@@ -97,9 +103,24 @@ class MainScreen(Screen[None]):
             tooltip="Remove the reservation under the cursor",
             id="remove_reservation",
         ),
+        Binding(
+            "f",
+            "fix_drift",
+            "Fix",
+            tooltip="Fix the drift finding under the cursor (sync git→live, reserve, or how)",
+            id="fix_drift",
+        ),
+        Binding(
+            "e",
+            "export_leases",
+            "Export",
+            tooltip="Export the leases as CSV to a file (asks where)",
+            id="export_leases",
+        ),
         # Twins of the write keys, reached only when check_action hides the real ones.
         Binding("a", "refused('add_reservation')", show=False, id="refused.add"),
         Binding("d", "refused('remove_reservation')", show=False, id="refused.remove"),
+        Binding("f", "refused('fix_drift')", show=False, id="refused.fix"),
         # And the greyed-out remove key still says where it works.
         Binding("d", "not_here", show=False, id="remove.elsewhere"),
     ]
@@ -123,6 +144,9 @@ class MainScreen(Screen[None]):
         with TabbedContent(id="views", initial=View.BRIDGES.value):
             for view in View:
                 with TabPane(VIEW_TITLES[view], id=view.value):
+                    if view is View.DRIFT:
+                        yield DriftView(id="drift-view")  # holds #table-drift
+                        continue
                     yield KeyedTable(
                         COLUMNS[view], sort_columns=SORT_COLUMNS[view], id=f"table-{view.value}"
                     )
@@ -146,7 +170,7 @@ class MainScreen(Screen[None]):
     def _tick_ages(self) -> None:
         snapshot = self.console.snapshot
         if snapshot is not None:
-            self.query_one(HostPanel).show(snapshot.hosts, self.console.clock())
+            self.query_one(HostPanel).show(snapshot.hosts, self.console.clock(), self.console.drift)
 
     @property
     def console(self) -> TropConsole:
@@ -172,10 +196,12 @@ class MainScreen(Screen[None]):
             panel = self.query_one(HostPanel)
         except NoMatches:
             return  # the screen is being torn down (quitting)
-        panel.show(snapshot.hosts, now)
+        panel.show(snapshot.hosts, now, app.drift)
         for view, build in BUILDERS.items():
             self._rows[view] = build(snapshot, app.config, now)
+        self._rows[View.DRIFT] = drift_rows(app.drift, snapshot, read_only=app.read_only)
         self._apply_filters()
+        self.drift_view().show(app.drift, read_only=app.read_only)
         self.show_status()
 
     def _apply_filters(self) -> None:
@@ -219,6 +245,8 @@ class MainScreen(Screen[None]):
                 return False
             if action == "remove_reservation" and self.view is not View.RESERVATIONS:
                 return None  # shown, greyed: it only makes sense on a reservation row
+            if action == "fix_drift" and self.view is not View.DRIFT:
+                return None  # shown, greyed: it works on a drift finding
         return True
 
     async def attempt(self, action: str) -> None:

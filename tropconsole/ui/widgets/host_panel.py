@@ -8,6 +8,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from tropconsole.core.live import HostState, HostStatus
+from tropconsole.ui.drift import DriftState, drift_badge
 from tropconsole.ui.rows import age_text
 
 STATE_WORDS = {
@@ -24,8 +25,8 @@ STATE_STYLES = {
 }
 
 
-def card_text(status: HostStatus, now: float) -> Text:
-    """Three lines: name and state; rtt and age; the error (or 'no errors')."""
+def card_text(status: HostStatus, now: float, drift: DriftState | None = None) -> Text:
+    """Three lines: name and state; rtt and age; drift count, the error (or 'no errors')."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(status.host, style="bold")
     text.append(f" {STATE_WORDS[status.state]}", style=STATE_STYLES[status.state])
@@ -38,6 +39,8 @@ def card_text(status: HostStatus, now: float) -> Text:
     else:
         rtt = "rtt <1ms" if snap.rtt_ms < 1 else f"rtt {snap.rtt_ms:.0f}ms"
     text.append(f"{rtt}  age {age_text(status.age(now))}\n")
+    badge, badge_style = drift_badge(drift, status.host)  # first: errors get cut
+    text.append(f"{badge}  ", style=badge_style)
     if status.error:
         error = status.error.removeprefix(f"{status.host}: ")  # the card already names it
         text.append(error, style="bold red")
@@ -47,11 +50,11 @@ def card_text(status: HostStatus, now: float) -> Text:
 
 
 class HostCard(Static):
-    def show(self, status: HostStatus, now: float) -> None:
+    def show(self, status: HostStatus, now: float, drift: DriftState | None = None) -> None:
         for state in HostState:
             self.set_class(status.state is state, f"-{state.value}")
         self.tooltip = status.error or None
-        self.update(card_text(status, now))
+        self.update(card_text(status, now, drift))
 
 
 class HostPanel(Horizontal):
@@ -65,7 +68,9 @@ class HostPanel(Horizontal):
         for host in self._hosts:
             yield HostCard(Text(f"{host} … CONNECTING"), id=f"host-{host}", classes="-connecting")
 
-    def show(self, statuses: tuple[HostStatus, ...], now: float) -> None:
+    def show(
+        self, statuses: tuple[HostStatus, ...], now: float, drift: DriftState | None = None
+    ) -> None:
         for status in statuses:
             cards = self.query(f"#host-{status.host}")
             if cards:
@@ -73,4 +78,4 @@ class HostPanel(Horizontal):
             else:
                 card = HostCard(id=f"host-{status.host}")
                 self.mount(card)
-            card.show(status, now)
+            card.show(status, now, drift)

@@ -1,0 +1,97 @@
+"""The Drift view: a keyed table of findings and, under it, the cursor row's detail and fix.
+
+The table is a ``KeyedTable`` with the id ``table-drift``, so the main screen treats it
+like the other views (filters, cursor, focus); this widget adds the summary line and the
+detail pane, which follow the cursor and the latest findings.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Label, Static
+
+from tropconsole.core.findings import Finding
+from tropconsole.ui.drift import (
+    DRIFT_COLUMNS,
+    DRIFT_SORT_COLUMNS,
+    SEVERITY_CELLS,
+    WRITE_FIXES,
+    DriftState,
+    fix_words,
+)
+from tropconsole.ui.widgets.keyed_table import KeyedTable
+
+NO_ROW = "no finding under the cursor"
+
+
+def detail_text(finding: Finding | None, *, read_only: bool = False) -> Text:
+    """What the finding is, where, and the fix: the words the CLI prints, laid out."""
+    if finding is None:
+        return Text(NO_ROW, style="dim")
+    label, style = SEVERITY_CELLS[finding.severity]
+    text = Text(no_wrap=False)
+    text.append(label, style=style)
+    text.append(f"  {finding.host}", style="bold")
+    if finding.network:
+        text.append(f"/{finding.network}", style="bold")
+    text.append(f"  {finding.kind.value} [{finding.where}]\n")
+    text.append(finding.detail + "\n")
+    text.append("fix: ", style="bold")
+    text.append(finding.fix + "\n")
+    if read_only and finding.action in WRITE_FIXES:
+        text.append("read-only: the console will not apply this fix", style="bold yellow")
+    elif not read_only:
+        text.append(fix_words(finding), style="dim")
+    return text
+
+
+class DriftView(Vertical):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._state: DriftState | None = None
+        self._read_only = False
+
+    def compose(self) -> ComposeResult:
+        yield Label("drift not computed yet", id="drift-summary")
+        yield KeyedTable(DRIFT_COLUMNS, sort_columns=DRIFT_SORT_COLUMNS, id="table-drift")
+        with VerticalScroll(id="drift-detail-box"):
+            yield Static(Text(NO_ROW, style="dim"), id="drift-detail")
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one("#table-drift", KeyedTable)
+
+    @property
+    def current(self) -> Finding | None:
+        """The finding under the cursor (None on an empty or filtered-out table)."""
+        key = self.table.cursor_key
+        if key is None or self._state is None:
+            return None
+        return self._state.by_key.get(key)
+
+    def show(self, state: DriftState | None, *, read_only: bool = False) -> None:
+        """Called after the main screen applied the rows: refresh summary and detail."""
+        self._state = state
+        self._read_only = read_only
+        summary = state.summary() if state is not None else "drift not computed yet"
+        if state is not None and state.findings:
+            summary += (
+                "  ·  read-only: fixes are shown, not applied"
+                if read_only
+                else "  ·  f opens the fix of the row under the cursor"
+            )
+        label = self.query_one("#drift-summary", Label)
+        label.update(summary)
+        label.set_class(state is not None and bool(state.findings), "-drift")
+        self._show_detail()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self.table:
+            self._show_detail()
+
+    def _show_detail(self) -> None:
+        self.query_one("#drift-detail", Static).update(
+            detail_text(self.current, read_only=self._read_only)
+        )
