@@ -38,6 +38,7 @@ from tropconsole.ui.messages import (
     SnapshotReady,
     WriteFailed,
 )
+from tropconsole.ui.rows import build_all
 
 if TYPE_CHECKING:
     from tropconsole.core.service import ReservationService, WriteResult
@@ -158,7 +159,8 @@ class TropConsole(DriftAppWork, App[int]):
             except TropError as err:
                 error = err.message
         drift = DriftState.compute(config or self.config, snapshot)
-        self.post_message(SnapshotReady(snapshot, config, error, drift))
+        rows = build_all(snapshot, config or self.config, self.clock())
+        self.post_message(SnapshotReady(snapshot, config, error, drift, rows))
 
     def _arm(self) -> None:
         self._cancel_timer()
@@ -189,7 +191,7 @@ class TropConsole(DriftAppWork, App[int]):
             self.config_error = message.config_error
         self.drift = message.drift
         if self.main is not None:
-            self.main.show_fleet()
+            self.main.show_fleet(message.rows)
         self._poll_ended()
 
     def _poll_ended(self) -> None:

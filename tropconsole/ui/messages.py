@@ -15,6 +15,7 @@ from tropconsole.core.models import (
     ReservationRequest,
 )
 from tropconsole.ui.drift import DriftState
+from tropconsole.ui.rows import View, ViewRows
 
 
 @dataclass
@@ -26,6 +27,7 @@ class SnapshotReady(Message):
     config: FleetConfig | None = None
     config_error: str | None = None
     drift: DriftState | None = None  # findings of this snapshot, computed in the worker
+    rows: dict[View, ViewRows] | None = None  # the table views' rows, built in the worker
 
 
 @dataclass

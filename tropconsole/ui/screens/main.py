@@ -22,7 +22,6 @@ from tropconsole.ui.drift import drift_rows
 from tropconsole.ui.drift_actions import DriftScreenActions
 from tropconsole.ui.messages import RemovalRequested, ReservationRequested
 from tropconsole.ui.rows import (
-    BUILDERS,
     COLUMNS,
     SORT_COLUMNS,
     LeaseItem,
@@ -30,6 +29,7 @@ from tropconsole.ui.rows import (
     RowTarget,
     View,
     ViewRows,
+    build_all,
 )
 from tropconsole.ui.widgets.drift_view import DriftView
 from tropconsole.ui.widgets.host_panel import HostPanel
@@ -185,8 +185,9 @@ class MainScreen(DriftScreenActions, Screen[None]):
     def table(self, view: View | None = None) -> KeyedTable:
         return self.query_one(f"#table-{(view or self.view).value}", KeyedTable)
 
-    def show_fleet(self) -> None:
-        """Rebuild every view's rows from the app's latest snapshot and apply the diffs."""
+    def show_fleet(self, rows: dict[View, ViewRows] | None = None) -> None:
+        """Show the app's latest snapshot: ``rows`` as built by the poll worker (or built
+        here when not given), applied to the tables as keyed diffs."""
         app = self.console
         snapshot = app.snapshot
         if snapshot is None or not self.is_mounted:
@@ -197,8 +198,7 @@ class MainScreen(DriftScreenActions, Screen[None]):
         except NoMatches:
             return  # the screen is being torn down (quitting)
         panel.show(snapshot.hosts, now, app.drift)
-        for view, build in BUILDERS.items():
-            self._rows[view] = build(snapshot, app.config, now)
+        self._rows.update(rows if rows is not None else build_all(snapshot, app.config, now))
         self._rows[View.DRIFT] = drift_rows(app.drift, snapshot, read_only=app.read_only)
         self._apply_filters()
         self.drift_view().show(app.drift, read_only=app.read_only)
