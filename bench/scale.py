@@ -269,11 +269,11 @@ async def scenario(
         screen = app.main
         original = screen.show_fleet
 
-        def timed_show_fleet() -> None:
+        def timed_show_fleet(*args: Any, **kwargs: Any) -> None:
             span = [time.perf_counter(), float("inf")]  # visible while still running
             busy.append(span)
             try:
-                original()
+                original(*args, **kwargs)
             finally:
                 span[1] = time.perf_counter()
 
