@@ -14,8 +14,8 @@ import json
 from collections.abc import Iterable
 
 from tropconsole.core.models import FleetConfig, Lease
-from tropconsole.core.netdrift import norm_mac
 from tropconsole.core.reconcile import iso
+from tropconsole.core.scheme import norm_mac
 
 COLUMNS: tuple[str, ...] = (
     "host",

@@ -14,15 +14,7 @@ from tropconsole.core.errors import ConfigError
 from tropconsole.core.findings import Action, Finding, Kind, Severity
 from tropconsole.core.live import HostSnapshot, LiveNetwork
 from tropconsole.core.models import HostConfig, LibvirtNetwork, Reservation
-
-
-def norm_mac(mac: str | None) -> str | None:
-    """Lower-case colon form; anything unparseable is kept (lower-cased) so it still shows."""
-    if not mac:
-        return None
-    from tropconsole.core.scheme import parse_mac
-
-    return parse_mac(mac) or mac.strip().lower()
+from tropconsole.core.scheme import norm_mac
 
 
 def norm_ip(ip: str) -> str:

@@ -27,7 +27,8 @@ from tropconsole.core.errors import ConfigError
 from tropconsole.core.findings import Action, Finding, Kind, Severity
 from tropconsole.core.live import HostSnapshot, LiveLink
 from tropconsole.core.models import FleetConfig, HostConfig, Lease, LibvirtNetwork, Reservation
-from tropconsole.core.netdrift import live_defs, norm_ip, norm_mac
+from tropconsole.core.netdrift import live_defs, norm_ip
+from tropconsole.core.scheme import norm_mac
 
 _FOREIGN_BRIDGE = re.compile(r"^(virbr|cni|lxcbr|lxdbr|podman)|^docker0$|^br-[0-9a-f]{12}$")
 _GUEST_TAP = re.compile(r"^(vnet|tap|macvtap|vif)")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from netaddr import EUI, AddrFormatError, IPAddress, IPNetwork
 
@@ -360,6 +361,15 @@ def parse_mac(text: str) -> str | None:
         return None
     value = int(mac)
     return ":".join(f"{(value >> shift) & 0xFF:02x}" for shift in range(40, -1, -8))
+
+
+@lru_cache(maxsize=65536)
+def norm_mac(mac: str | None) -> str | None:
+    """For comparing and keying: libvirt's form, or an unparseable value kept lower-cased so
+    it still shows. Cached: a refresh of a big fleet normalises the same MACs every time."""
+    if not mac:
+        return None
+    return parse_mac(mac) or mac.strip().lower()
 
 
 def _invalid(field: str, message: str) -> ValidationError:

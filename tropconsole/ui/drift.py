@@ -22,7 +22,7 @@ from tropconsole.core.findings import (
 )
 from tropconsole.core.live import FleetSnapshot
 from tropconsole.core.models import FleetConfig, Lease
-from tropconsole.core.netdrift import norm_mac
+from tropconsole.core.scheme import norm_mac
 from tropconsole.ui.rows import ERROR, STALE, WARN, LeaseItem, RowTarget, ViewRows
 
 DRIFT_COLUMNS: tuple[str, ...] = ("Severity", "Host", "Network", "Kind", "Subject", "Where", "Fix")

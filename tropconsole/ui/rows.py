@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from tropconsole.core.live import FleetSnapshot, HostState, HostStatus
 from tropconsole.core.models import FleetConfig, Lease, Reservation
-from tropconsole.core.scheme import parse_mac
+from tropconsole.core.scheme import norm_mac
 
 from .tablediff import Cell, Row, cell_text, row_sort_key
 
@@ -133,10 +133,6 @@ def _dim(status: HostStatus, cells: Iterable[Cell]) -> Row:
     return tuple((c if isinstance(c, str) else c[0], STALE) for c in cells)
 
 
-def _norm_mac(mac: str | None) -> str:
-    return (parse_mac(mac) or mac.lower()) if mac else ""
-
-
 def bridge_rows(fleet: FleetSnapshot, now: float) -> ViewRows:
     out = ViewRows()
     for status in fleet.hosts:
@@ -229,7 +225,7 @@ def _config_index(config: FleetConfig | None) -> dict[tuple[str, str, str], Rese
         for net in host.networks:
             for res in net.reservations:
                 if res.mac:
-                    index[(host.name, net.name, _norm_mac(res.mac))] = res
+                    index[(host.name, net.name, norm_mac(res.mac))] = res
     return index
 
 
@@ -256,7 +252,7 @@ def lease_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: float) -> 
         if snap is None:
             continue
         for lease in snap.leases:
-            mac = _norm_mac(lease.mac)
+            mac = norm_mac(lease.mac)
             reserved = index.get((lease.host, lease.network, mac))
             if reserved is None:
                 res_cell: Cell = ("none" if config is not None else "unknown", WARN)
@@ -298,14 +294,14 @@ def reservation_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: floa
         net = snap.network(network) if snap else None
         if net is None or net.running is None:
             return None
-        return {(_norm_mac(r.mac), r.ip) for r in net.running.reservations}
+        return {(norm_mac(r.mac), r.ip) for r in net.running.reservations}
 
     for host in config.hosts if config else ():
         status = statuses.get(host.name) or HostStatus(host.name, HostState.DOWN)
         for net in host.networks:
             live = live_keys(host.name, net.name)
             for res in net.reservations:
-                mac = _norm_mac(res.mac)
+                mac = norm_mac(res.mac)
                 key = f"{host.name}/{net.name}/{mac}/{res.ip}"
                 seen.add(key)
                 if live is None:
@@ -342,7 +338,7 @@ def reservation_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: floa
             if live_net.running is None:
                 continue
             for res in live_net.running.reservations:
-                mac = _norm_mac(res.mac)
+                mac = norm_mac(res.mac)
                 key = f"{status.host}/{live_net.name}/{mac}/{res.ip}"
                 if key in seen:
                     continue
