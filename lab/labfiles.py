@@ -80,6 +80,5 @@ def write_client_files(lab: Lab, n: int) -> None:
             'user = "root"',
             "port = 22",
             f"identity = {q(str(lab.dir / 'id_ed25519'))}",
-            f"libvirt_uri = {q(lab.libvirt_uri(i))}",
         ]
     write(lab.dir / "inventory.toml", "\n".join(inv) + "\n")

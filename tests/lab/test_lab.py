@@ -80,7 +80,8 @@ def test_inventory_names_every_host(lab: Lab) -> None:
     for host in lab.hosts:
         entry = inv["hosts"][host.name]
         assert entry["ssh_host"] == host.address
-        assert entry["libvirt_uri"] == host.libvirt_uri
+        # no libvirt_uri: the console carries libvirt over its own ssh connection
+        assert "libvirt_uri" not in entry and "libvirt_transport" not in inv
 
 
 def test_networks_default_and_bridged_are_active_persistent_and_autostarted(lab: Lab) -> None:

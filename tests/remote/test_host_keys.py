@@ -20,11 +20,13 @@ from tropconsole.remote.poller import FleetPoller
 USER_KNOWN_HOSTS = Path("~/.ssh/known_hosts").expanduser()
 
 
-def one_host(lab: Any, known_hosts: Path, host: Any) -> Inventory:
+def one_host(lab: Any, known_hosts: Path, host: Any, transport: str = "ssh") -> Inventory:
     """The lab inventory for one host, trusting only ``known_hosts``: no ssh_config (whose
-    UserKnownHostsFile is the lab's) and no libvirt_uri override (so the derived wrapper
-    is what libvirt's ssh runs)."""
-    inv = lab_inventory(lab, ssh_config=None, known_hosts=(str(known_hosts),))
+    UserKnownHostsFile is the lab's) and no libvirt_uri override; with ``transport="ssh"``
+    the derived wrapper is what libvirt's ssh runs."""
+    inv = lab_inventory(
+        lab, ssh_config=None, known_hosts=(str(known_hosts),), libvirt_transport=transport
+    )
     entry = dataclasses.replace(inv.host(host.name), libvirt_uri=None)
     return dataclasses.replace(inv, hosts=(entry,))
 

@@ -67,6 +67,10 @@ def test_good_inventory_resolves_paths_and_defaults(tmp_path: Path) -> None:
         ('read_only = "yes"\n[hosts.a]\n', "read_only: expected true or false, got 'yes'"),
         ("known_hosts = [1]\n[hosts.a]\n", "known_hosts: expected a list of file paths"),
         ('[hosts.a]\nlibvirt_uri = "trop01"\n', "hosts.a.libvirt_uri: expected a libvirt URI"),
+        (
+            'libvirt_transport = "libssh"\n[hosts.a]\n',
+            "libvirt_transport: expected \"tunnel\" or \"ssh\", got 'libssh'",
+        ),
         ('[hosts.a]\nuser = ""\n', "hosts.a.user: expected a non-empty string"),
         ('repo = "x"\n', "hosts: missing"),
         ("hosts = 3\n", "hosts: expected a table of hosts, got 3"),

@@ -163,7 +163,9 @@ def test_reserve_apply_reports_a_live_failure_and_keeps_the_commit(
     assert main([*argv, "--author", AUTHOR]) == 1
     out = capsys.readouterr().out
     assert "git: committed" in out
-    assert f"live: FAILED: {host.name}: libvirt connect failed:" in out
+    # libvirt rides the ssh connection, so the failure names ssh and the port
+    assert f"live: FAILED: {host.name}: ssh root@{host.address}:1: " in out
+    assert "connection refused" in out.lower()
     assert "the commit stands" in out and "virsh net-update default add-last" in out
     assert git(repo, "rev-list", "--count", f"{head}..HEAD").strip() == "1"
     assert live_hosts(lab, host) == live

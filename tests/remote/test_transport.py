@@ -63,9 +63,17 @@ def bastion(lab: Any, tmp_path: Path) -> Iterator[tuple[int, Path]]:
         proc.wait(timeout=10)
 
 
+@pytest.mark.parametrize(("transport", "logins"), [("tunnel", 1), ("ssh", 2)])
 def test_proxyjump_reaches_the_host_through_a_bastion_on_both_sides(
-    lab: Any, tmp_path: Path, bastion: tuple[int, Path], monkeypatch: pytest.MonkeyPatch
+    lab: Any,
+    tmp_path: Path,
+    bastion: tuple[int, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    transport: str,
+    logins: int,
 ) -> None:
+    """libvirt follows the same ProxyJump: over paramiko's own hops (tunnel: one login on
+    the bastion), or through libvirt's ssh with ``-J`` (ssh: a second login)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     port, bastion_pub = bastion
     host = lab.hosts[0]
@@ -79,18 +87,20 @@ def test_proxyjump_reaches_the_host_through_a_bastion_on_both_sides(
     )
     (tmp_path / "inventory.toml").write_text(
         f'ssh_config = "ssh_config"\nknown_hosts = ["known_hosts"]\n'
+        f'libvirt_transport = "{transport}"\n'
         f'[hosts.{host.name}]\nssh_host = "{host.name}-via-bastion"\n'
     )
     inv = load_inventory(tmp_path / "inventory.toml")
     with FleetPoller(inv, timeout=PATIENT) as poller:
         status = settled(poller).host(host.name)
         assert status.state == HostState.OK, status.error
-        # bastion + host over paramiko, and libvirt's ssh (the wrapper, ProxyJump too)
+        # bastion + host over paramiko, and the libvirt connection (tunnelled over them,
+        # or libvirt's ssh through the wrapper with ProxyJump too)
         assert status.counters.handshakes == 3
         assert len(poller.ssh_session(host.name)._clients) == 2
         assert status.snapshot.network("default") is not None
     log = (tmp_path / "log").read_text()
-    assert log.count("Accepted publickey for root") == 2, log  # paramiko's hop and ssh -J's
+    assert log.count("Accepted publickey for root") == logins, log
 
 
 def test_status_file_fallback_reads_dnsmasq_over_sftp_on_the_open_connection(

@@ -41,7 +41,8 @@ from tropconsole.remote.libvirt_conn import (
     error_text,
     parse_live,
 )
-from tropconsole.remote.libvirt_uri import derive_uri
+from tropconsole.remote.ssh import SshSession
+from tropconsole.remote.tunnel import libvirt_session
 
 ADD = libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST
 DELETE = libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE
@@ -107,26 +108,35 @@ class LibvirtApplier:
         self.read_only = read_only
         self._session_for = session_for
         self._owned = owned if owned is not None else {}
+        self._owned_ssh: dict[str, SshSession] = {}  # SshSessions under owned tunnelled sessions
 
     @classmethod
     def from_inventory(cls, inventory: Inventory, *, read_only: bool) -> LibvirtApplier:
         """An applier with its own connections, opened on first use (for one CLI run)."""
         sessions: dict[str, LibvirtSession] = {}
+        ssh_sessions: dict[str, SshSession] = {}
         lock = threading.Lock()
 
         def session_for(host: str) -> LibvirtSession:
             with lock:
                 if host not in sessions:
-                    uri = derive_uri(inventory, host)
-                    sessions[host] = LibvirtSession(host, uri, read_only=read_only)
+                    ssh = SshSession(host, inventory, timeout=inventory.timeout)
+                    ssh_sessions[host] = ssh
+                    sessions[host] = libvirt_session(
+                        inventory, host, ssh, read_only=read_only, timeout=inventory.timeout
+                    )
                 return sessions[host]
 
-        return cls(session_for, read_only=read_only, owned=sessions)
+        applier = cls(session_for, read_only=read_only, owned=sessions)
+        applier._owned_ssh = ssh_sessions
+        return applier
 
     def close(self) -> None:
         """Close the connections this applier opened itself (not a poller's)."""
         for session in self._owned.values():
             session.close()
+        for ssh in self._owned_ssh.values():
+            ssh.close()
 
     def add_reservation(self, host: str, network: str, reservation: Reservation) -> str:
         return self._update(host, network, reservation, add=True)

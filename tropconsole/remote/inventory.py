@@ -25,8 +25,21 @@ DEFAULT_REFRESH = 5.0
 DEFAULT_TIMEOUT = 5.0
 
 _TOP_KEYS = frozenset(
-    {"repo", "refresh_interval", "read_only", "timeout", "ssh_config", "known_hosts", "hosts"}
+    {
+        "repo",
+        "refresh_interval",
+        "read_only",
+        "timeout",
+        "ssh_config",
+        "known_hosts",
+        "libvirt_transport",
+        "hosts",
+    }
 )
+# How libvirt reaches a host without a libvirt_uri: "tunnel" = over the paramiko SSH
+# connection the host already has (one handshake); "ssh" = libvirt's own qemu+ssh, which
+# runs the OpenSSH client (a second handshake) through a generated strict wrapper.
+LIBVIRT_TRANSPORTS = ("tunnel", "ssh")
 _HOST_KEYS = frozenset({"ssh_host", "user", "port", "identity", "libvirt_uri"})
 
 
@@ -58,6 +71,7 @@ class Inventory:
     timeout: float = DEFAULT_TIMEOUT
     ssh_config: str | None = None  # absolute path, or None when there is none to read
     known_hosts: tuple[str, ...] = ()  # extra known_hosts files, absolute paths
+    libvirt_transport: str = "tunnel"  # one of LIBVIRT_TRANSPORTS
 
     def host(self, name: str) -> HostEntry | None:
         for h in self.hosts:
@@ -128,6 +142,10 @@ def parse_inventory(data: Mapping[str, Any], path: str) -> Inventory:
         c.fail("known_hosts", f"expected a list of file paths, got {_show(known_raw)}")
     known = tuple(_resolve(k, base) for k in known_raw)
 
+    transport = c.string(data, "libvirt_transport", "") or "tunnel"
+    if transport not in LIBVIRT_TRANSPORTS:
+        c.fail("libvirt_transport", f'expected "tunnel" or "ssh", got {transport!r}')
+
     return Inventory(
         path=path,
         hosts=hosts,
@@ -137,6 +155,7 @@ def parse_inventory(data: Mapping[str, Any], path: str) -> Inventory:
         timeout=c.positive(data, "timeout", DEFAULT_TIMEOUT),
         ssh_config=ssh_config,
         known_hosts=known,
+        libvirt_transport=transport,
     )
 
 

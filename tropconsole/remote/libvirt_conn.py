@@ -15,7 +15,7 @@ import ipaddress
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import libvirt
 
@@ -139,13 +139,43 @@ def domain_nics(xml_text: str, domain: str, active: bool) -> tuple[DomainNic, ..
     return tuple(nics)
 
 
-class LibvirtSession:
-    """A libvirt connection to one host: opened on demand, reused, counted, timed."""
+class Tunnel(Protocol):
+    """A byte stream to the host's libvirtd that libvirt reaches by a local URI
+    (``tropconsole.remote.tunnel.LibvirtTunnel``)."""
 
-    def __init__(self, host: str, uri: str, *, read_only: bool) -> None:
+    @property
+    def uri(self) -> str: ...
+
+    @property
+    def alive(self) -> bool: ...
+
+    def opened(self) -> None: ...
+
+    def remote_stderr(self, wait: float = 1.0) -> str: ...
+
+    def close(self) -> None: ...
+
+
+class LibvirtSession:
+    """A libvirt connection to one host: opened on demand, reused, counted, timed.
+
+    With ``tunnel`` (a factory), each connection is opened through a new ``Tunnel`` (libvirt
+    over the host's existing SSH connection) and ``uri`` only names the host in messages.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        uri: str,
+        *,
+        read_only: bool,
+        tunnel: Callable[[], Tunnel] | None = None,
+    ) -> None:
         self.host = host
         self.uri = uri
         self.read_only = read_only
+        self._tunnel_factory = tunnel
+        self._tunnel: Tunnel | None = None
         self.handshakes = 0
         self.rpcs = 0
         self.fastest_ms: float | None = None  # cheapest call since reset_timing()
@@ -168,12 +198,24 @@ class LibvirtSession:
                     return self._conn
                 self.close()
             ensure_event_loop()
+            tunnel = self._tunnel_factory() if self._tunnel_factory is not None else None
             self.handshakes += 1
             try:
                 opener = libvirt.openReadOnly if self.read_only else libvirt.open
-                conn = opener(self.uri)
+                conn = opener(tunnel.uri if tunnel is not None else self.uri)
             except libvirt.libvirtError as err:
-                raise RemoteError(self.host, f"libvirt connect failed: {error_text(err)}") from None
+                why = error_text(err)
+                if tunnel is not None:
+                    said = tunnel.remote_stderr()
+                    tunnel.close()
+                    why = f"{why}; the host said: {said}" if said else why
+                    raise RemoteError(
+                        self.host, f"libvirt connect over the ssh connection failed: {why}"
+                    ) from None
+                raise RemoteError(self.host, f"libvirt connect failed: {why}") from None
+            if tunnel is not None:
+                tunnel.opened()
+                self._tunnel = tunnel
             # drivers without keepalive (test:///) still work, only without it
             with contextlib.suppress(libvirt.libvirtError):
                 conn.setKeepAlive(KEEPALIVE_INTERVAL, KEEPALIVE_COUNT)
@@ -305,6 +347,9 @@ class LibvirtSession:
     def close(self) -> None:
         with self._lock:
             conn, self._conn = self._conn, None
+            tunnel, self._tunnel = self._tunnel, None
             if conn is not None:
                 with contextlib.suppress(libvirt.libvirtError):  # already dead, maybe
                     conn.close()
+            if tunnel is not None:
+                tunnel.close()

@@ -29,8 +29,8 @@ from tropconsole.core.live import Counters, FleetSnapshot, HostSnapshot, HostSta
 from tropconsole.remote.apply import LibvirtApplier
 from tropconsole.remote.inventory import Inventory
 from tropconsole.remote.libvirt_conn import LibvirtSession
-from tropconsole.remote.libvirt_uri import derive_uri
 from tropconsole.remote.ssh import SshSession
+from tropconsole.remote.tunnel import libvirt_session
 
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 60.0
@@ -82,8 +82,9 @@ class FleetPoller:
         self._hosts: dict[str, _Host] = {}
         for entry in inventory.hosts:
             ssh = SshSession(entry.name, inventory, timeout=self.timeout)
-            uri = derive_uri(inventory, entry.name)
-            lv = LibvirtSession(entry.name, uri, read_only=self.read_only)
+            lv = libvirt_session(
+                inventory, entry.name, ssh, read_only=self.read_only, timeout=self.timeout
+            )
             self._hosts[entry.name] = _Host(entry.name, ssh, lv)
         self._pool = cf.ThreadPoolExecutor(
             max_workers=max(1, len(self._hosts)), thread_name_prefix="tropconsole-poll"

@@ -328,6 +328,19 @@ class SshSession:
             raise RemoteError(self.host, f"ssh exec failed: {_describe(exc)}") from None
         return status, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
+    def start(self, command: str) -> paramiko.Channel:
+        """Start a long-running command on its own channel and hand the channel over
+        (the libvirt tunnel's proxy). Counted as an exec."""
+        transport = self.connect()
+        with self._lock:
+            self.execs += 1
+        try:
+            chan = transport.open_session(timeout=self.timeout)
+            chan.exec_command(command)
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise RemoteError(self.host, f"ssh exec failed: {_describe(exc)}") from None
+        return chan
+
     def read_links(self) -> tuple[LiveLink, ...]:
         """Addresses, bridges and bridge ports, in exactly one exec."""
         status, out, err = self.exec(LINKS_COMMAND)
