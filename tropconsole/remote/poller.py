@@ -89,6 +89,9 @@ class FleetPoller:
         self._pool = cf.ThreadPoolExecutor(
             max_workers=max(1, len(self._hosts)), thread_name_prefix="tropconsole-poll"
         )
+        self._openers = cf.ThreadPoolExecutor(
+            max_workers=max(1, len(self._hosts)), thread_name_prefix="tropconsole-open"
+        )
         self._lock = threading.Lock()  # one poll() at a time
         self.last: FleetSnapshot | None = None
         self._closed = False
@@ -138,9 +141,15 @@ class FleetPoller:
 
     def _refresh(self, h: _Host) -> HostSnapshot:
         """One refresh of one host, in a worker thread. Drops dead connections on failure."""
+        opening: cf.Future[object] | None = None
         try:
             h.libvirt.reset_timing()
+            if not h.libvirt.connected:
+                # open libvirt (its channel, or its own ssh) while the links exec runs
+                opening = self._openers.submit(h.libvirt.connection)
             links = h.ssh.read_links()
+            if opening is not None:
+                opening.result()
             networks, leases = h.libvirt.read_networks(h.ssh.read_file)
             nics = h.libvirt.read_nics()
             return HostSnapshot(
@@ -153,6 +162,8 @@ class FleetPoller:
                 nics=nics,
             )
         except BaseException:
+            if opening is not None:
+                cf.wait([opening])  # bounded by the connect timeouts; never close under it
             if not h.ssh.connected:
                 h.ssh.close()
             if not h.libvirt.connected:
@@ -215,6 +226,7 @@ class FleetPoller:
         if running:
             cf.wait(running, timeout=self.timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._openers.shutdown(wait=False, cancel_futures=True)
         for h in self._hosts.values():
             busy = h.future is not None and not h.future.done()
             h.ssh.close()
