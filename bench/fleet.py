@@ -10,7 +10,10 @@ Run as ``python -m bench.fleet --lab-dir DIR --hosts N --rounds R --warm W``. Ea
    (imports are not included: they are the start-up section's business);
 3. warm: W more ``poll()`` calls back to back on that poller, with the per-host counter
    deltas (handshakes, execs, RPCs) per refresh;
-4. each host alone: a new single-host poller, cold, timed the same way; the slowest one.
+4. each host alone: a new single-host poller, cold, timed the same way; the slowest one;
+5. the same cold fleet and slowest single host with ``libvirt_transport = "ssh"`` (libvirt's
+   own ``qemu+ssh``, one OpenSSH client per host: the transport before the tunnel), for
+   comparison.
 
 Ratios are taken within a round (cold_r / serial_r, ...) and their median reported.
 """
@@ -182,6 +185,15 @@ def run(lab_dir: Path, n: int, rounds: int, warm: int, serial_rounds: int) -> di
             p1.close()
             singles[entry.name] = secs
         rec["single_cpu"] = single_cpu
+        via_ssh = dataclasses.replace(inv, libvirt_transport="ssh")
+        rec["cold_ssh"], _, p2 = cold(via_ssh)
+        p2.close()
+        ssh_singles = []
+        for entry in via_ssh.hosts:
+            secs, _, p3 = cold(dataclasses.replace(via_ssh, hosts=(entry,)))
+            p3.close()
+            ssh_singles.append(secs)
+        rec["single_max_ssh"] = max(ssh_singles)
         rec["singles"] = singles
         rec["single_max"] = max(singles.values())
         rec["single_max_host"] = max(singles, key=singles.__getitem__)
@@ -190,7 +202,8 @@ def run(lab_dir: Path, n: int, rounds: int, warm: int, serial_rounds: int) -> di
             f"N={n} round {r + 1}/{rounds}: serial "
             + (f"{rec['serial']:.2f}s " if "serial" in rec else "(not this round) ")
             + f"cold {rec['cold']:.3f}s warm {rec['warm_median']:.3f}s "
-            f"slowest single {rec['single_max']:.3f}s ({rec['single_max_host']})"
+            f"slowest single {rec['single_max']:.3f}s ({rec['single_max_host']}); "
+            f"qemu+ssh: cold {rec['cold_ssh']:.3f}s slowest single {rec['single_max_ssh']:.3f}s"
         )
     return out
 

@@ -39,7 +39,7 @@ def verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("**PASS**" if ok else "**MISS**")
 
 
-def fleet_rows(fleet: dict[str, Any]) -> list[dict[str, Any]]:
+def fleet_rows(fleet: dict[str, Any], cpus: int = 2) -> list[dict[str, Any]]:
     out = []
     for n in sorted(fleet, key=int):
         rounds = fleet[n]["rounds"]
@@ -73,6 +73,15 @@ def fleet_rows(fleet: dict[str, Any]) -> list[dict[str, Any]]:
                 "warm_self": [r["warm_cpu"][1] for r in rounds if "warm_cpu" in r],
                 "single_cpu": [c[0] for r in rounds for c in r.get("single_cpu", [])],
                 "serial_cpu": [r["serial_cpu"] for r in rounds if "serial_cpu" in r],
+                "cold_ssh": [r["cold_ssh"] for r in rounds if "cold_ssh" in r],
+                "single_ssh": [r["single_max_ssh"] for r in rounds if "single_max_ssh" in r],
+                "cold_single_ssh": paired_ratios(
+                    [r.get("cold_ssh") for r in rounds], [r.get("single_max_ssh") for r in rounds]
+                ),
+                "floor_single": paired_ratios(
+                    [r["cold_cpu"][0] / cpus if "cold_cpu" in r else None for r in rounds],
+                    single,
+                ),
             }
         )
     return out
@@ -98,7 +107,7 @@ def render(res: dict[str, Any], raw_name: str) -> str:
             w(f"- {e}")
         w("")
 
-    rows = fleet_rows(res.get("fleet", {}))
+    rows = fleet_rows(res.get("fleet", {}), meta["cpus"] or 1)
     by_n = {r["n"]: r for r in rows}
     tgt = by_n.get(TARGET_N)
     table = (res.get("table") or {}).get("table")
@@ -229,6 +238,33 @@ def render(res: dict[str, Any], raw_name: str) -> str:
                 f"{sc:.2f} ({su * 100:.0f}%) |"
             )
         w("")
+        if any(r["cold_ssh"] for r in rows):
+            w(
+                "libvirt's transport: the default tunnel (libvirt over the host's paramiko "
+                'connection) against `libvirt_transport = "ssh"` (libvirt\'s own `qemu+ssh`, '
+                "one more OpenSSH connection per host), measured in the same rounds. CPU floor: "
+                f"the cold fleet's machine CPU spread over {cpus} cores, the least wall time "
+                "that work can take here, where the lab's sshd and libvirtd share the cores "
+                "with the console; floor/slowest is the best cold/slowest ratio it allows.\n"
+            )
+            w(
+                "| N | cold, tunnel | cold, qemu+ssh | slowest single, tunnel | slowest single, "
+                "qemu+ssh | cold/slowest, tunnel | cold/slowest, qemu+ssh | CPU floor | "
+                "floor/slowest |"
+            )
+            w("|---|---|---|---|---|---|---|---|---|")
+            for r in rows:
+                if not r["cold_ssh"]:
+                    continue
+                w(
+                    f"| {r['n']} | {secs(median(r['cold']))} | {secs(median(r['cold_ssh']))} | "
+                    f"{secs(median(r['single']))} | {secs(median(r['single_ssh']))} | "
+                    f"{ratio(median(r['cold_single']))} | "
+                    f"{ratio(median(r['cold_single_ssh']))} | "
+                    f"{secs(median(r['cold_cpu']) / cpus)} | "
+                    f"{ratio(median(r['floor_single']))} |"
+                )
+            w("")
         w(
             "Rounds per size: "
             + ", ".join(

@@ -239,6 +239,5 @@ def libvirt_session(
     def open_tunnel() -> LibvirtTunnel:
         return LibvirtTunnel(host, ssh.start, read_only=read_only, timeout=timeout)
 
-    target = ssh.target()
-    where = f"ssh://{target.user}@{target.hostname}:{target.port} (tunnel) {REMOTE_URI}"
+    where = f"{REMOTE_URI} over the ssh connection to {ssh.entry.ssh_host} (tunnel)"
     return LibvirtSession(host, where, read_only=read_only, tunnel=open_tunnel)
