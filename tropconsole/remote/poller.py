@@ -3,7 +3,8 @@
 Why it is built this way:
 
 * One worker thread per host (a pool sized to the fleet) and at most one refresh in flight
-  per host. ``poll()`` waits at most the per-host timeout; a host still running past it is
+  per host. ``poll()`` waits at most the per-host timeout, and only for hosts that
+  answered last time (``_wait``); a host still running past it is
   *abandoned*, not cancelled (paramiko and libvirt calls cannot be interrupted safely), and
   is reported stale. Its thread finishes on its own (socket and keepalive timeouts), and
   no second refresh is started for that host meanwhile, so a slow host can hold at most its
@@ -127,9 +128,7 @@ class FleetPoller:
                     h.last_attempt = self._clock()
                     h.started = now_m
                     h.future = self._pool.submit(self._refresh, h)
-            running = [h.future for h in self._hosts.values() if h.future is not None]
-            if running:
-                cf.wait(running, timeout=max(0.0, now_m + self.timeout - time.monotonic()))
+            self._wait(now_m)
             for h in self._hosts.values():
                 self._harvest(h)
             snap = FleetSnapshot(
@@ -138,6 +137,23 @@ class FleetPoller:
             )
             self.last = snap
             return snap
+
+    def _wait(self, now_m: float) -> None:
+        """Wait for the refreshes worth waiting for, each until its own deadline: hosts that
+        answered last time (or are connecting for the first time). A refresh already past
+        its timeout (abandoned) or a retry of a failing host is not waited for; whichever
+        poll() finds it done picks it up, so one dead host cannot slow the others' cadence.
+        With only failing hosts in flight, their retries get the timeout."""
+        flying = [
+            h
+            for h in self._hosts.values()
+            if h.future is not None and now_m < h.started + self.timeout
+        ]
+        wanted = [h for h in flying if h.failures == 0] or flying
+        if wanted:
+            deadline = max(h.started for h in wanted) + self.timeout
+            futures = [h.future for h in wanted if h.future is not None]
+            cf.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
 
     def _refresh(self, h: _Host) -> HostSnapshot:
         """One refresh of one host, in a worker thread. Drops dead connections on failure."""
@@ -195,7 +211,10 @@ class FleetPoller:
         error = h.error
         if h.future is not None:
             waited = now_m - h.started
-            error = f"no answer for {waited:.1f}s (timeout {self.timeout:g}s); still waiting"
+            if h.failures and waited < self.timeout:
+                error = f"{error}; retrying" if error else "retrying"
+            else:
+                error = f"no answer for {waited:.1f}s (timeout {self.timeout:g}s); still waiting"
         elif error and h.next_try > now_m:
             error = f"{error}; next try in {h.next_try - now_m:.0f}s"
         if error is None and h.snapshot is not None:
