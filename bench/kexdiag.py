@@ -1,6 +1,8 @@
 """Diagnostic (not part of the default run): what the ssh key exchange costs a cold snapshot.
 
-Run as ``python -m bench.kexdiag --lab-dir DIR --hosts N [--rounds R]``. libvirt's
+Run as ``python -m bench.kexdiag --lab-dir DIR --hosts N [--rounds R]``. It measures the
+old transport (each host's ``qemu+ssh`` URI from the lab's ``lab.json``; the console now
+tunnels libvirt over paramiko by default, see ``bench.fleet``). libvirt's
 ``qemu+ssh`` runs the OpenSSH client once per host; OpenSSH 9.x negotiates
 ``sntrup761x25519-sha512`` by default, whose client side costs tens of milliseconds of CPU
 per connection. This times cold snapshots (as ``bench.fleet`` does) with the lab's own
@@ -53,7 +55,13 @@ def run(lab_dir: Path, n: int, rounds: int) -> dict[str, Any]:
     lab = json.loads((lab_dir / "lab.json").read_text())
     full = load_inventory(Path(lab["inventory"]))
     names = [h["name"] for h in lab["hosts"][:n]]
-    inv = dataclasses.replace(full, hosts=tuple(e for e in full.hosts if e.name in names))
+    uris = {h["name"]: h["libvirt_uri"] for h in lab["hosts"]}  # the lab's own qemu+ssh
+    inv = dataclasses.replace(
+        full,
+        hosts=tuple(
+            dataclasses.replace(e, libvirt_uri=uris[e.name]) for e in full.hosts if e.name in names
+        ),
+    )
     wrapper = Path(lab["ssh_wrapper"])
     tmp = Path(tempfile.mkdtemp(prefix="tropconsole-bench-kex-"))
     fast = tmp / "ssh"
