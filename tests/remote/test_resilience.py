@@ -3,6 +3,10 @@ one goes stale with its last good data, and both come back without a restart."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import signal
 import time
 from typing import Any
 
@@ -90,3 +94,29 @@ def test_a_sick_host_goes_stale_alone_and_recovers(lab: Any) -> None:
         for h in snap.hosts:
             if h.host != victim.name:
                 assert h.counters.handshakes == handshakes[h.host]
+
+
+def test_closing_does_not_wait_for_an_abandoned_refresh(lab: Any) -> None:
+    """Quitting the console with a host that stopped answering is immediate: a refresh
+    abandoned at its timeout (here stuck in a libvirt call: libvirtd is frozen, and only
+    libvirt's keepalive will end it, ~15 s later) is not given another timeout."""
+    victim = quiet_host(lab)
+    inv = lab_inventory(lab)
+    one = dataclasses.replace(inv, hosts=(inv.host(victim.name),))
+    libvirtd = json.loads((lab.dir / "lab.json").read_text())["hosts"][victim.index - 1]
+    pid = int(libvirtd["pids"]["libvirtd"])
+    poller = FleetPoller(one, timeout=TIMEOUT)
+    try:
+        assert poll_until(poller, victim.name, HostState.OK, timeout=20)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            snap = poller.poll()
+            assert "no answer" in (snap.host(victim.name).error or "")
+            start = time.monotonic()
+            poller.close()
+            elapsed = time.monotonic() - start
+        finally:
+            os.kill(pid, signal.SIGCONT)
+    finally:
+        poller.close()
+    assert elapsed < TIMEOUT / 2, f"close() waited {elapsed:.1f}s for an abandoned refresh"

@@ -237,13 +237,18 @@ class FleetPoller:
         )
 
     def close(self) -> None:
-        """Close every connection. A refresh still running gets one timeout to finish:
-        closing a libvirt connection under a call in flight is unsafe, so a host still busy
-        after that keeps its libvirt connection until the process exits."""
+        """Close every connection. A refresh still running may finish until its own
+        deadline (started + timeout), no later: closing a libvirt connection under a call in
+        flight is unsafe, so a host still busy after that (an abandoned refresh) keeps its
+        libvirt connection until the process exits, and quitting never waits for it."""
         self._closed = True
-        running = [h.future for h in self._hosts.values() if h.future is not None]
+        running = [h for h in self._hosts.values() if h.future is not None]
         if running:
-            cf.wait(running, timeout=self.timeout)
+            deadline = max(h.started for h in running) + self.timeout
+            cf.wait(
+                [h.future for h in running if h.future is not None],
+                timeout=max(0.0, deadline - time.monotonic()),
+            )
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._openers.shutdown(wait=False, cancel_futures=True)
         for h in self._hosts.values():
