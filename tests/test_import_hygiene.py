@@ -47,3 +47,31 @@ def test_core_module_imports_no_ui_or_remote_library(module: str) -> None:
 
 def test_the_probe_would_notice_textual() -> None:
     assert "textual" in loaded_after_import("textual")
+
+
+# The console's start-up path: what it imports before the first frame. The fleet source
+# (paramiko, libvirt), the reservation service and netaddr come later, in the poll worker.
+STARTUP_MODULES = ("tropconsole.cli.console", "tropconsole.ui.app", "tropconsole.ui.screens.main")
+NOT_AT_STARTUP = ("paramiko", "libvirt", "libvirtmod", "netaddr")
+
+PROBE_FULL = """
+import importlib, json, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_console_start_up_path_leaves_the_heavy_imports_to_the_poll_worker() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE_FULL, *STARTUP_MODULES],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stdout))
+    assert {name.split(".")[0] for name in loaded}.isdisjoint(NOT_AT_STARTUP)
+    assert "tropconsole.core.service" not in loaded
+    assert "tropconsole.core.drift" not in loaded
+    assert "textual" in loaded  # the probe did import the console

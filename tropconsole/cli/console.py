@@ -2,7 +2,8 @@
 
 Start-up is kept short: only host names are read before the first frame. The fleet
 source itself (libvirt, paramiko, the demo's test driver) is built by the first poll, in
-the app's thread worker, through ``LazySource``.
+the app's thread worker, through ``LazySource``; so is the reservation service (a
+factory the app calls on first use).
 """
 
 from __future__ import annotations
@@ -11,11 +12,18 @@ import argparse
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tropconsole.core.errors import TropError
-from tropconsole.core.live import FleetSnapshot
-from tropconsole.core.models import Reservation
-from tropconsole.core.ports import FleetSource, LiveApplier
+
+if TYPE_CHECKING:
+    from tropconsole.core.live import FleetSnapshot
+    from tropconsole.core.models import Reservation
+    from tropconsole.core.ports import FleetSource, LiveApplier
+    from tropconsole.core.service import ReservationService
+    from tropconsole.ui.gcpolicy import GcPolicy
+
+ServiceFactory = Callable[[], "ReservationService"]
 
 DEMO_AUTHOR = "tropconsole demo <demo@example.invalid>"
 
@@ -82,10 +90,19 @@ class LazyApplier:
 
 
 def run_console(args: argparse.Namespace) -> int:
-    from tropconsole.core.service import ReservationService
+    from tropconsole.ui.gcpolicy import GcPolicy
 
+    gc_policy = GcPolicy()
+    gc_policy.starting()  # no garbage collections until the first frame
+    try:
+        return _run_console(args, gc_policy)
+    finally:
+        gc_policy.stopped()
+
+
+def _run_console(args: argparse.Namespace, gc_policy: GcPolicy) -> int:
     read_only = bool(getattr(args, "read_only", False))
-    service: ReservationService | None
+    service: ServiceFactory | None
     if getattr(args, "demo", False):
         from tropconsole.core.configrepo import host_names
         from tropconsole.demo import ensure_demo_repo
@@ -98,9 +115,7 @@ def run_console(args: argparse.Namespace) -> int:
             return DemoFleet(repo, read_only=read_only)
 
         source = LazySource(demo_factory, host_names(repo), read_only=read_only)
-        service = ReservationService(
-            repo, read_only=read_only, applier=source.applier(), author=DEMO_AUTHOR
-        )
+        service = _service_factory(repo, read_only, source, author=DEMO_AUTHOR)
         refresh = 5.0
         demo = True
     else:
@@ -120,16 +135,36 @@ def run_console(args: argparse.Namespace) -> int:
             return FleetPoller(inventory, read_only=read_only)
 
         source = LazySource(fleet_factory, inventory.host_names, read_only=read_only)
-        service = (
-            ReservationService(Path(inventory.repo), read_only=read_only, applier=source.applier())
-            if inventory.repo
-            else None
-        )
+        repo_path = Path(inventory.repo) if inventory.repo else None
+        service = _service_factory(repo_path, read_only, source) if repo_path else None
         refresh = inventory.refresh_interval
         demo = False
 
     from tropconsole.ui.app import create_app
 
-    app = create_app(source, service, read_only=read_only, refresh_interval=refresh, demo=demo)
+    app = create_app(
+        source,
+        service,
+        read_only=read_only,
+        refresh_interval=refresh,
+        demo=demo,
+        gc_policy=gc_policy,
+    )
     code = app.run()
     return int(code or 0)
+
+
+def _service_factory(
+    repo: Path, read_only: bool, source: LazySource, *, author: str | None = None
+) -> ServiceFactory:
+    """The reservation service, built by the app on first use (the first poll reads the
+    config repo through it, in the poll worker): not start-up work."""
+
+    def build() -> ReservationService:
+        from tropconsole.core.service import ReservationService
+
+        return ReservationService(
+            repo, read_only=read_only, applier=source.applier(), author=author
+        )
+
+    return build

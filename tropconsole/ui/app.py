@@ -10,6 +10,7 @@ without polling, so the table under a form does not move.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -24,10 +25,6 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tropconsole.core.errors import ReadOnlyError, TropError
-from tropconsole.core.live import FleetSnapshot
-from tropconsole.core.models import FleetConfig
-from tropconsole.core.ports import FleetSource
-from tropconsole.ui.drift import DriftState
 from tropconsole.ui.drift_actions import DriftAppWork
 from tropconsole.ui.messages import (
     PollFailed,
@@ -38,13 +35,22 @@ from tropconsole.ui.messages import (
     SnapshotReady,
     WriteFailed,
 )
-from tropconsole.ui.rows import build_all
+from tropconsole.ui.rows import RowBuilder, View
 
 if TYPE_CHECKING:
+    from tropconsole.core.live import FleetSnapshot
+    from tropconsole.core.models import FleetConfig
+    from tropconsole.core.ports import FleetSource
     from tropconsole.core.service import ReservationService, WriteResult
+    from tropconsole.ui.drift import DriftState
+    from tropconsole.ui.gcpolicy import GcPolicy
     from tropconsole.ui.screens.main import MainScreen
 
 DEFAULT_REFRESH = 5.0
+
+# Builds the reservation service when it is first needed (the first poll reads the config
+# repo through it, in the poll worker): importing and building it is not start-up work.
+ServiceFactory = Callable[[], "ReservationService"]
 
 
 def load_css() -> str:
@@ -80,7 +86,7 @@ class TropConsole(DriftAppWork, App[int]):
     def __init__(
         self,
         source: FleetSource,
-        service: ReservationService | None,
+        service: ReservationService | ServiceFactory | None,
         *,
         read_only: bool,
         refresh_interval: float = DEFAULT_REFRESH,
@@ -88,10 +94,19 @@ class TropConsole(DriftAppWork, App[int]):
         demo: bool = False,
         cursor_blink: bool = True,
         autopoll: bool = True,
+        gc_policy: GcPolicy | None = None,
     ) -> None:
         super().__init__()
         self.source = source
-        self.service = service
+        self._service: ReservationService | None = None
+        self._service_factory: ServiceFactory | None = None
+        if callable(service):
+            self._service_factory = service
+        else:
+            self._service = service
+        self._service_lock = threading.Lock()
+        self._rows = RowBuilder()  # used by the poll worker only
+        self.gc_policy = gc_policy
         self.read_only = read_only
         self.refresh_interval = refresh_interval
         self.clock = clock
@@ -109,10 +124,24 @@ class TropConsole(DriftAppWork, App[int]):
 
     # --- lifecycle -------------------------------------------------------------------
 
+    @property
+    def service(self) -> ReservationService | None:
+        """The reservation service, built on first use (from any thread, once)."""
+        if self._service is None and self._service_factory is not None:
+            with self._service_lock:
+                if self._service is None:
+                    service = self._service_factory()
+                    if self.read_only and not service.read_only:
+                        raise ValueError("a read-only console needs a read-only service")
+                    self._service = service
+        return self._service
+
     def on_mount(self) -> None:
         from tropconsole.ui.screens.main import MainScreen
 
         self.push_screen(MainScreen())  # its on_mount starts the first poll
+        if self.gc_policy is not None:
+            self.call_after_refresh(self.gc_policy.started)
 
     def on_unmount(self) -> None:
         with contextlib.suppress(Exception):  # closing on the way out must not mask the exit
@@ -150,16 +179,20 @@ class TropConsole(DriftAppWork, App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def _poll(self) -> None:
+        from tropconsole.ui.drift import DriftState, drift_rows
+
         snapshot = self.source.poll()
         config: FleetConfig | None = None
         error: str | None = None
-        if self.service is not None:
+        service = self.service
+        if service is not None:
             try:
-                config = self.service.load()
+                config = service.load()
             except TropError as err:
                 error = err.message
         drift = DriftState.compute(config or self.config, snapshot)
-        rows = build_all(snapshot, config or self.config, self.clock())
+        rows = self._rows.build(snapshot, config or self.config, self.clock())
+        rows[View.DRIFT] = drift_rows(drift, snapshot, read_only=self.read_only)
         self.post_message(SnapshotReady(snapshot, config, error, drift, rows))
 
     def _arm(self) -> None:
@@ -182,6 +215,10 @@ class TropConsole(DriftAppWork, App[int]):
         self.refresh_now()
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        if self.gc_policy is not None and self.main is not None:
+            # The rows on screen now: their cells were made by earlier snapshots (and by
+            # filling a view when it was first shown) and will mostly outlive this one.
+            self.gc_policy.rows_held(self.main.rows_shown)
         self.polls += 1
         self.snapshot = message.snapshot
         if message.config is not None or message.config_error is not None:
@@ -225,7 +262,7 @@ class TropConsole(DriftAppWork, App[int]):
         self.notify(ReadOnlyError(action).message, title="READ-ONLY", severity="warning")
 
     def on_reservation_requested(self, message: ReservationRequested) -> None:
-        if self.read_only or self.service is None:
+        if self.read_only or self.service is None:  # builds the service if need be
             self.refuse("adding a reservation") if self.read_only else self.notify(
                 "no config repo: reservations cannot be written", severity="error"
             )
@@ -301,7 +338,7 @@ def _summary(result: WriteResult) -> str:
 
 def create_app(
     source: FleetSource,
-    service: ReservationService | None,
+    service: ReservationService | ServiceFactory | None,
     *,
     read_only: bool,
     refresh_interval: float = DEFAULT_REFRESH,
@@ -309,10 +346,20 @@ def create_app(
     demo: bool = False,
     cursor_blink: bool = True,
     autopoll: bool = True,
+    gc_policy: GcPolicy | None = None,
 ) -> TropConsole:
     """Build the console; tests pass a frozen ``clock``, ``cursor_blink=False`` and
-    ``autopoll=False`` (only explicit refreshes) so screens are stable."""
-    if read_only and service is not None and not getattr(service, "read_only", False):
+    ``autopoll=False`` (only explicit refreshes) so screens are stable.
+
+    ``service`` may be a factory: it is then called on first use, off the event loop.
+    ``gc_policy`` tunes the process's garbage collector (``tropconsole.ui.gcpolicy``): the
+    console's own process passes one, tests do not (it is interpreter-wide)."""
+    if (
+        read_only
+        and service is not None
+        and not callable(service)
+        and not getattr(service, "read_only", False)
+    ):
         raise ValueError("a read-only console needs a read-only ReservationService")
     return TropConsole(
         source,
@@ -323,4 +370,5 @@ def create_app(
         demo=demo,
         cursor_blink=cursor_blink,
         autopoll=autopoll,
+        gc_policy=gc_policy,
     )

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from tropconsole.core.drift import fleet_drift
 from tropconsole.core.findings import (
     Action,
     DriftCounts,
@@ -20,10 +20,12 @@ from tropconsole.core.findings import (
     count_by_host,
     sort_findings,
 )
-from tropconsole.core.live import FleetSnapshot
-from tropconsole.core.models import FleetConfig, Lease
-from tropconsole.core.scheme import norm_mac
+from tropconsole.core.models import Lease
 from tropconsole.ui.rows import ERROR, STALE, WARN, LeaseItem, RowTarget, ViewRows
+
+if TYPE_CHECKING:
+    from tropconsole.core.live import FleetSnapshot
+    from tropconsole.core.models import FleetConfig
 
 DRIFT_COLUMNS: tuple[str, ...] = ("Severity", "Host", "Network", "Kind", "Subject", "Where", "Fix")
 
@@ -45,6 +47,14 @@ ACTION_WORDS: dict[Action, str] = {
 }
 SHOW_FIX = "show fix"
 WRITE_FIXES = frozenset(ACTION_WORDS)  # refused in read-only mode
+
+
+def fleet_drift(config: FleetConfig, snapshot: FleetSnapshot) -> tuple[Finding, ...]:
+    """``core.drift.fleet_drift``, imported on first use: by the poll worker, not before the
+    console's first frame."""
+    from tropconsole.core.drift import fleet_drift as compute
+
+    return compute(config, snapshot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +122,8 @@ def _lease_for(snapshot: FleetSnapshot | None, finding: Finding) -> Lease | None
     """The lease a reserve-lease finding is about, so the form fills in from it."""
     status = snapshot.host(finding.host) if snapshot is not None else None
     snap = status.snapshot if status is not None else None
+    from tropconsole.core.scheme import norm_mac
+
     mac = norm_mac(finding.mac) if finding.mac else None
     for lease in snap.leases if snap is not None else ():
         if lease.network == finding.network and norm_mac(lease.mac) == mac:

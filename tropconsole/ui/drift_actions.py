@@ -61,7 +61,9 @@ class DriftScreenActions:
     def drift_view(self) -> DriftView:
         from tropconsole.ui.widgets.drift_view import DriftView
 
-        return self._screen.query_one(DriftView)
+        screen = self._screen
+        screen.table(View.DRIFT)  # built on first use
+        return screen.query_one(DriftView)
 
     def action_fix_drift(self) -> None:
         screen = self._screen

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from tropconsole.core.live import FleetSnapshot, LiveNetwork
-from tropconsole.core.models import (
-    FleetConfig,
-    LibvirtNetwork,
-    Reservation,
-    ReservationRequest,
-)
-from tropconsole.ui.drift import DriftState
-from tropconsole.ui.rows import View, ViewRows
+if TYPE_CHECKING:  # annotations only: importing these is the poll worker's business
+    from tropconsole.core.live import FleetSnapshot, LiveNetwork
+    from tropconsole.core.models import (
+        FleetConfig,
+        LibvirtNetwork,
+        Reservation,
+        ReservationRequest,
+    )
+    from tropconsole.ui.drift import DriftState
+    from tropconsole.ui.rows import View, ViewRows
 
 
 @dataclass
