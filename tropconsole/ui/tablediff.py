@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 # A cell is its text, or (text, style) when colour carries meaning; the style is a
 # Rich style string. Rows are tuples of cells, one per column, keyed by a stable id.
@@ -53,8 +54,10 @@ def cell_text(cell: Cell) -> str:
 _DIGITS = re.compile(r"(\d+)")
 
 
+@lru_cache(maxsize=1 << 16)
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key where numbers compare as numbers: 192.168.202.8 before 192.168.202.10."""
+    """Sort key where numbers compare as numbers: 192.168.202.8 before 192.168.202.10.
+    Cached: the same host names, networks and addresses are sorted on every refresh."""
     return tuple(
         (0, int(part)) if part.isdigit() else (1, part.lower())
         for part in _DIGITS.split(text)

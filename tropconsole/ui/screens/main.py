@@ -31,12 +31,14 @@ from tropconsole.ui.rows import (
     ViewRows,
     build_all,
 )
-from tropconsole.ui.widgets.drift_view import DriftView
 from tropconsole.ui.widgets.host_panel import HostPanel
 from tropconsole.ui.widgets.keyed_table import KeyedTable
 
 if TYPE_CHECKING:
+    from textual.widget import AwaitMount
+
     from tropconsole.ui.app import TropConsole
+    from tropconsole.ui.widgets.drift_view import DriftView
 
 # Actions that write; read-only mode hides and refuses them. Value: words for the notice.
 WRITE_ACTIONS: dict[str, str] = {
@@ -44,6 +46,8 @@ WRITE_ACTIONS: dict[str, str] = {
     "remove_reservation": "removing a reservation",
     "fix_drift": "applying a drift fix",
 }
+
+INITIAL_VIEW = View.BRIDGES
 
 VIEW_TITLES = {
     View.BRIDGES: "1 Bridges",
@@ -55,6 +59,9 @@ VIEW_TITLES = {
 
 
 class MainScreen(DriftScreenActions, Screen[None]):
+    # Focus the table as soon as the screen is composed, not the tabs first and the table
+    # a moment later: each focus change recomposes the footer before the first frame.
+    AUTO_FOCUS = "KeyedTable"
     BINDINGS = [
         # The tab labels show 1-5, so the footer keeps its room for the other keys.
         Binding("1", "view('bridges')", "Bridges view", show=False, id="view.bridges"),
@@ -130,6 +137,10 @@ class MainScreen(DriftScreenActions, Screen[None]):
         self.host_filter: str | None = None
         self.text_filter = ""
         self._rows: dict[View, ViewRows] = {}
+        self._tables: dict[View, KeyedTable] = {}
+        self._behind: set[View] = set()  # views whose table has not had the latest rows
+        self._mounting: AwaitMount | None = None
+        self._status = ""
 
     def compose(self) -> ComposeResult:
         app = self.console
@@ -141,31 +152,65 @@ class MainScreen(DriftScreenActions, Screen[None]):
                 yield Label(" DEMO FLEET ", id="badge-demo", classes="badge")
             yield Label("", id="status")
         yield HostPanel(app.source.host_names, id="hosts")
-        with TabbedContent(id="views", initial=View.BRIDGES.value):
+        # Only the first view's widgets are built before the first frame; the others
+        # when they are first shown (``_view_widget``), so start-up composes one table.
+        with TabbedContent(id="views", initial=INITIAL_VIEW.value):
             for view in View:
                 with TabPane(VIEW_TITLES[view], id=view.value):
-                    if view is View.DRIFT:
-                        yield DriftView(id="drift-view")  # holds #table-drift
-                        continue
-                    yield KeyedTable(
-                        COLUMNS[view], sort_columns=SORT_COLUMNS[view], id=f"table-{view.value}"
-                    )
-        yield Input(
-            placeholder="filter rows: type to narrow, enter to keep, esc to clear", id="filter"
-        )
+                    if view is INITIAL_VIEW:
+                        yield self._view_widget(view)
         yield Footer(compact=True)
 
+    def _view_widget(self, view: View) -> KeyedTable | DriftView:
+        if view is View.DRIFT:
+            from tropconsole.ui.widgets.drift_view import DriftView
+
+            drift = DriftView(id="drift-view")  # holds #table-drift
+            self._tables[view] = drift.table
+            return drift
+        table = KeyedTable(COLUMNS[view], sort_columns=SORT_COLUMNS[view], id=f"table-{view.value}")
+        self._tables[view] = table
+        return table
+
+    def _ensure_view(self, view: View) -> KeyedTable:
+        """The view's table, built and mounted into its pane on first use (it takes rows
+        at once; it is in the DOM at once, and mounted a moment later)."""
+        table = self._tables.get(view)
+        if table is None:
+            widget = self._view_widget(view)
+            self._mounting = self.query_one(f"TabPane#{view.value}", TabPane).mount(widget)
+            table = self._tables[view]
+        return table
+
+    async def _view_ready(self, view: View) -> KeyedTable:
+        table = self._ensure_view(view)
+        if not table.is_mounted and self._mounting is not None:
+            await self._mounting
+        return table
+
     def on_mount(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = False
-        box.cursor_blink = self.console.cursor_blink
-        self.table().focus()
+        if self.focused is None:
+            self.table().focus()
         self.show_status()
         # The first poll starts once the first frame is painted: building the fleet source
         # (libvirt, paramiko) in a thread would otherwise compete with that frame.
         self.call_after_refresh(self.set_timer, 0.05, self.console.refresh_now)
         # Ages on the host cards keep counting between polls (and while paused).
         self.set_interval(1.0, self._tick_ages, name="ages")
+
+    def filter_box(self) -> Input:
+        """The filter input, mounted the first time it is needed (it starts hidden)."""
+        try:
+            return self.query_one("#filter", Input)
+        except NoMatches:
+            box = Input(
+                placeholder="filter rows: type to narrow, enter to keep, esc to clear",
+                id="filter",
+            )
+            box.display = False
+            box.cursor_blink = self.console.cursor_blink
+            self.mount(box, before=self.query_one(Footer))
+            return box
 
     def _tick_ages(self) -> None:
         snapshot = self.console.snapshot
@@ -180,14 +225,15 @@ class MainScreen(DriftScreenActions, Screen[None]):
 
     @property
     def view(self) -> View:
-        return View(self.query_one(TabbedContent).active or View.BRIDGES.value)
+        return View(self.query_one(TabbedContent).active or INITIAL_VIEW.value)
 
     def table(self, view: View | None = None) -> KeyedTable:
-        return self.query_one(f"#table-{(view or self.view).value}", KeyedTable)
+        return self._ensure_view(view or self.view)
 
     def show_fleet(self, rows: dict[View, ViewRows] | None = None) -> None:
         """Show the app's latest snapshot: ``rows`` as built by the poll worker (or built
-        here when not given), applied to the tables as keyed diffs."""
+        here when not given). Only the visible view's table is brought up to date now (a
+        keyed diff, sliced when large); the others when they are shown."""
         app = self.console
         snapshot = app.snapshot
         if snapshot is None or not self.is_mounted:
@@ -198,16 +244,33 @@ class MainScreen(DriftScreenActions, Screen[None]):
         except NoMatches:
             return  # the screen is being torn down (quitting)
         panel.show(snapshot.hosts, now, app.drift)
-        self._rows.update(rows if rows is not None else build_all(snapshot, app.config, now))
-        self._rows[View.DRIFT] = drift_rows(app.drift, snapshot, read_only=app.read_only)
+        if rows is None:
+            rows = build_all(snapshot, app.config, now)
+        self._rows.update(rows)
+        if View.DRIFT not in rows:
+            self._rows[View.DRIFT] = drift_rows(app.drift, snapshot, read_only=app.read_only)
         self._apply_filters()
-        self.drift_view().show(app.drift, read_only=app.read_only)
         self.show_status()
 
+    @property
+    def rows_shown(self) -> int:
+        """Rows held by the views' tables (for the garbage-collector policy)."""
+        return sum(len(table.shown) for table in self._tables.values())
+
     def _apply_filters(self) -> None:
-        with self.app.batch_update():
-            for view, rows in self._rows.items():
-                self.table(view).apply(rows.filtered(self.host_filter, self.text_filter).rows)
+        """Every view is now behind; the visible one catches up at once."""
+        self._behind = set(self._rows)
+        self._catch_up(self.view)
+
+    def _catch_up(self, view: View) -> None:
+        if view not in self._behind:
+            return
+        self._behind.discard(view)
+        rows = self._rows[view].filtered(self.host_filter, self.text_filter).rows
+        self.table(view).show(rows)
+        if view is View.DRIFT:
+            app = self.console
+            self.drift_view().show(app.drift, read_only=app.read_only)
 
     def show_status(self) -> None:
         app = self.console
@@ -221,8 +284,11 @@ class MainScreen(DriftScreenActions, Screen[None]):
             parts.append(f"filter: {self.text_filter!r}")
         if app.config_error:
             parts.append("CONFIG REPO UNREADABLE")
+        text = "  ·  ".join(parts)
         status = self.query_one("#status", Label)
-        status.update("  ·  ".join(parts))
+        if text != self._status:
+            self._status = text
+            status.update(text, layout=False)  # 1fr wide, one line: its size never changes
         status.set_class(app.paused, "-paused")
 
     def cursor_target(self) -> RowTarget | None:
@@ -266,12 +332,17 @@ class MainScreen(DriftScreenActions, Screen[None]):
             severity="warning",
         )
 
-    def action_view(self, name: str) -> None:
+    async def action_view(self, name: str) -> None:
+        table = self._ensure_view(View(name))
         self.query_one(TabbedContent).active = name
-        self.table().focus()
+        self._catch_up(View(name))
+        await self._view_ready(View(name))
+        table.focus()
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
+        self._ensure_view(self.view)  # a tab clicked with the mouse
+        self._catch_up(self.view)
         self.refresh_bindings()
 
     def action_cycle_host(self) -> None:
@@ -286,7 +357,7 @@ class MainScreen(DriftScreenActions, Screen[None]):
         self.show_status()
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.filter_box()
         box.display = True
         box.focus()
 
@@ -298,12 +369,14 @@ class MainScreen(DriftScreenActions, Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_kept(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.filter_box()
         box.display = bool(self.text_filter)
         self.table().focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        if not self.text_filter and not self.query("#filter"):
+            return  # never opened: nothing to clear (and no box to build for it)
+        box = self.filter_box()
         if not box.display and not self.text_filter:
             return
         box.value = ""

@@ -52,16 +52,15 @@ class DriftView(Vertical):
         super().__init__(id=id)
         self._state: DriftState | None = None
         self._read_only = False
+        self._shown: tuple[str, Text] | None = None  # (summary, detail) last put on screen
+        # Built here, not in compose, so the main screen can fill it before it is mounted.
+        self.table = KeyedTable(DRIFT_COLUMNS, sort_columns=DRIFT_SORT_COLUMNS, id="table-drift")
 
     def compose(self) -> ComposeResult:
         yield Label("drift not computed yet", id="drift-summary")
-        yield KeyedTable(DRIFT_COLUMNS, sort_columns=DRIFT_SORT_COLUMNS, id="table-drift")
+        yield self.table
         with VerticalScroll(id="drift-detail-box"):
             yield Static(Text(NO_ROW, style="dim"), id="drift-detail")
-
-    @property
-    def table(self) -> KeyedTable:
-        return self.query_one("#table-drift", KeyedTable)
 
     @property
     def current(self) -> Finding | None:
@@ -72,26 +71,36 @@ class DriftView(Vertical):
         return self._state.by_key.get(key)
 
     def show(self, state: DriftState | None, *, read_only: bool = False) -> None:
-        """Called after the main screen applied the rows: refresh summary and detail."""
+        """Called after the main screen gave the table its rows: summary and detail."""
         self._state = state
         self._read_only = read_only
+        if self.is_mounted:
+            self._show()
+
+    def on_mount(self) -> None:
+        self._show()  # what show() was given before there were labels to put it in
+
+    def _show(self) -> None:
+        state = self._state
         summary = state.summary() if state is not None else "drift not computed yet"
         if state is not None and state.findings:
             summary += (
                 "  ·  read-only: fixes are shown, not applied"
-                if read_only
+                if self._read_only
                 else "  ·  f opens the fix of the row under the cursor"
             )
         label = self.query_one("#drift-summary", Label)
-        label.update(summary)
+        if self._shown is None or self._shown[0] != summary:
+            label.update(summary)
         label.set_class(state is not None and bool(state.findings), "-drift")
-        self._show_detail()
+        self._show_detail(summary)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self.table:
-            self._show_detail()
+            self._show_detail(self._shown[0] if self._shown else "")
 
-    def _show_detail(self) -> None:
-        self.query_one("#drift-detail", Static).update(
-            detail_text(self.current, read_only=self._read_only)
-        )
+    def _show_detail(self, summary: str) -> None:
+        detail = detail_text(self.current, read_only=self._read_only)
+        if self._shown is None or self._shown[1] != detail:
+            self.query_one("#drift-detail", Static).update(detail)
+        self._shown = (summary, detail)

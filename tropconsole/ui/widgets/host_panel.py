@@ -53,8 +53,12 @@ class HostCard(Static):
     def show(self, status: HostStatus, now: float, drift: DriftState | None = None) -> None:
         for state in HostState:
             self.set_class(status.state is state, f"-{state.value}")
-        self.tooltip = status.error or None
-        self.update(card_text(status, now, drift))
+        tooltip = status.error or None
+        if self.tooltip != tooltip:
+            self.tooltip = tooltip
+        # A card's size is set by the stylesheet (1fr x 3), never by its text: repaint the
+        # card, not the screen's layout (which re-renders every widget, tables included).
+        self.update(card_text(status, now, drift), layout=False)
 
 
 class HostPanel(Horizontal):
@@ -62,20 +66,20 @@ class HostPanel(Horizontal):
 
     def __init__(self, hosts: tuple[str, ...], *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._hosts = hosts
+        self._cards = {
+            host: HostCard(Text(f"{host} … CONNECTING"), id=f"host-{host}", classes="-connecting")
+            for host in hosts
+        }
 
     def compose(self) -> ComposeResult:
-        for host in self._hosts:
-            yield HostCard(Text(f"{host} … CONNECTING"), id=f"host-{host}", classes="-connecting")
+        yield from self._cards.values()
 
     def show(
         self, statuses: tuple[HostStatus, ...], now: float, drift: DriftState | None = None
     ) -> None:
         for status in statuses:
-            cards = self.query(f"#host-{status.host}")
-            if cards:
-                card = cards.first(HostCard)
-            else:
-                card = HostCard(id=f"host-{status.host}")
+            card = self._cards.get(status.host)
+            if card is None:
+                card = self._cards[status.host] = HostCard(id=f"host-{status.host}")
                 self.mount(card)
             card.show(status, now, drift)
