@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tropconsole.core.live import FleetSnapshot, HostState, HostStatus
+if TYPE_CHECKING:  # imported when a command runs: parsing (and the console) stay fast
+    from tropconsole.core.live import FleetSnapshot, HostStatus
 
 
 def register(subparsers: Any) -> None:
@@ -29,6 +30,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from tropconsole.core.live import HostState
     from tropconsole.remote.inventory import inventory_from_args
     from tropconsole.remote.poller import FleetPoller
 
