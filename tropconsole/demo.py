@@ -101,16 +101,21 @@ class DemoFleet:
         self._closed = False
         self._polls = 0
         self._last: dict[str, HostStatus] = {}
-        self._workdir = Path(tempfile.mkdtemp(prefix="tropconsole-demo-"))
         config = load_fleet(self.repo)
         self._hosts = tuple(h.name for h in config.hosts)
         self._links = {h.name: _bridge_links(h) for h in config.hosts}
         self._conns: dict[str, Any] = {}
         opener = libvirt.openReadOnly if read_only else libvirt.open
-        for host in config.hosts:
-            node = self._workdir / f"{host.name}.xml"
-            node.write_text(_node_xml(host), encoding="utf-8")
-            self._conns[host.name] = opener(f"test://{node}")
+        # The test driver reads its node file once, when the connection opens: the files
+        # are removed straight away, so a demo killed before close() leaves nothing behind.
+        workdir = Path(tempfile.mkdtemp(prefix="tropconsole-demo-"))
+        try:
+            for host in config.hosts:
+                node = workdir / f"{host.name}.xml"
+                node.write_text(_node_xml(host), encoding="utf-8")
+                self._conns[host.name] = opener(f"test://{node}")
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
         self._unreserved = _unreserved_guests(config)
 
     @property
@@ -227,7 +232,6 @@ class DemoFleet:
                 with contextlib.suppress(self._libvirt.libvirtError):
                     conn.close()
             self._conns.clear()
-            shutil.rmtree(self._workdir, ignore_errors=True)
 
 
 class DemoApplier:
