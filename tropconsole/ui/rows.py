@@ -288,21 +288,8 @@ def _lease_row(
 
 
 def lease_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: float) -> ViewRows:
-    from tropconsole.core.scheme import norm_mac
-
-    index = _config_index(config)
-    out = ViewRows()
-    for status in fleet.hosts:
-        snap = status.snapshot
-        if snap is None:
-            continue
-        host_cell = _host_cell(status, now)
-        for lease in snap.leases:
-            mac = norm_mac(lease.mac) or ""
-            reserved = index.get((lease.host, lease.network, mac))
-            expires = expires_text(lease.expiry, now)
-            out.add(*_lease_row(status, lease, mac, reserved, config, host_cell, expires))
-    return out.sorted(SORT_COLUMNS[View.LEASES])
+    """The Leases view, built from nothing (``RowBuilder`` reuses the last build's rows)."""
+    return RowBuilder().lease_rows(fleet, config, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,13 +319,13 @@ class RowBuilder:
         self, snapshot: FleetSnapshot, config: FleetConfig | None, now: float
     ) -> dict[View, ViewRows]:
         return {
-            view: self._lease_rows(snapshot, config, now)
+            view: self.lease_rows(snapshot, config, now)
             if view is View.LEASES
             else build(snapshot, config, now)
             for view, build in BUILDERS.items()
         }
 
-    def _lease_rows(self, fleet: FleetSnapshot, config: FleetConfig | None, now: float) -> ViewRows:
+    def lease_rows(self, fleet: FleetSnapshot, config: FleetConfig | None, now: float) -> ViewRows:
         from tropconsole.core.scheme import norm_mac
 
         index = _config_index(config)
