@@ -1,5 +1,6 @@
-"""The console against the real lab: a lab lease shows up in the Leases view, and a
-reservation made from the form (apply live ticked) gives the lab client its address.
+"""The console against the real lab: a lab lease shows up in the Leases view, a
+reservation made from the form (apply live ticked) gives the lab client its address, and
+the Drift view's sync undoes a live-only change made with virsh.
 
 Commits go to a clone of the lab repo; the lab is put back as it was found (reservation
 removed live, the client restarted on its old address). Uses trop02, which the remote
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 from textual.widgets import Checkbox, Input
-from uikit import form_checked, notices, open_form, settle
+from uikit import form_checked, notices, open_form, settle, until
 
 from tropconsole.core.configrepo import load_fleet
 from tropconsole.core.service import ReservationService
@@ -85,3 +86,57 @@ async def test_console_shows_a_lab_lease_and_reserving_it_moves_the_client(
         lab.attach_clients(HOST)
         restored = lab.client_restart(client)
     assert restored == old_ip
+
+
+EXTRA_MAC = "52:54:00:02:02:3c"
+EXTRA = f"<host mac='{EXTRA_MAC}' name='Drifter' ip='192.168.202.60'/>"
+LIVE_ONLY = f"{HOST}|live-only|reservation|default|{EXTRA_MAC}|only running"
+
+
+def live_has(lab: Any, mac: str, *, inactive: bool) -> bool:
+    args = ["net-dumpxml", "default", *(["--inactive"] if inactive else [])]
+    return mac in lab.virsh(HOST, *args).stdout.lower()
+
+
+@pytest.mark.asyncio
+async def test_console_sync_removes_a_live_only_reservation_from_the_lab_host(
+    lab: Any, tmp_path: Path
+) -> None:
+    """Drift made the way an operator makes it (``virsh net-update --live``) shows in the
+    Drift view; ``f`` then ``y`` puts the running network back to git's, over the
+    console's own connection, and the finding goes away."""
+    from tropconsole.remote.inventory import load_inventory
+    from tropconsole.remote.poller import FleetPoller
+    from tropconsole.ui.screens.sync_confirm import SyncConfirm
+    from tropconsole.ui.widgets.drift_view import DriftView
+
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(lab.repo), str(repo)], check=True)
+    lab.virsh(HOST, "net-update", "default", "add-last", "ip-dhcp-host", EXTRA, "--live")
+    source = FleetPoller(load_inventory(lab.inventory))
+    service = ReservationService(repo, applier=source.applier(), author=AUTHOR)
+    app = create_app(source, service, read_only=False, autopoll=False, cursor_blink=False)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            await pilot.press("5")
+            await pilot.pause()
+            table = app.main.query_one(DriftView).table
+            assert LIVE_ONLY in table.shown, f"no live-only finding; shown: {list(table.shown)}"
+            table.move_cursor(row=table.get_row_index(LIVE_ONLY))
+            await pilot.pause()
+            await pilot.press("f")
+            await until(pilot, lambda: isinstance(app.screen, SyncConfirm))
+            modal = app.screen
+            await until(pilot, lambda: modal.plan is not None, timeout=30)
+            plan = str(modal.query_one("#sync-plan").render())
+            assert f"remove <host mac='{EXTRA_MAC}'" in plan, plan
+            await pilot.press("y")
+            await settle(pilot)
+            await until(pilot, lambda: LIVE_ONLY not in table.shown, timeout=30)
+            assert not live_has(lab, EXTRA_MAC, inactive=False)  # running side put back
+            assert not live_has(lab, EXTRA_MAC, inactive=True)  # persistent never had it
+    finally:
+        source.close()
+        if live_has(lab, EXTRA_MAC, inactive=False):  # a failed sync must not drift the lab
+            lab.virsh(HOST, "net-update", "default", "delete", "ip-dhcp-host", EXTRA, "--live")
