@@ -69,7 +69,7 @@ def test_good_inventory_resolves_paths_and_defaults(tmp_path: Path) -> None:
         ('[hosts.a]\nlibvirt_uri = "trop01"\n', "hosts.a.libvirt_uri: expected a libvirt URI"),
         (
             'libvirt_transport = "libssh"\n[hosts.a]\n',
-            "libvirt_transport: expected \"tunnel\" or \"ssh\", got 'libssh'",
+            'libvirt_transport: expected "tunnel" or "ssh", got \'libssh\'',
         ),
         ('[hosts.a]\nuser = ""\n', "hosts.a.user: expected a non-empty string"),
         ('repo = "x"\n', "hosts: missing"),
