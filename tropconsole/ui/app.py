@@ -98,16 +98,16 @@ class TropConsole(DriftAppWork, App[int]):
     ) -> None:
         super().__init__()
         self.source = source
+        self.read_only = read_only
         self._service: ReservationService | None = None
         self._service_factory: ServiceFactory | None = None
         if callable(service):
             self._service_factory = service
-        else:
-            self._service = service
+        elif service is not None:
+            self._service = self._checked(service)
         self._service_lock = threading.Lock()
         self._rows = RowBuilder()  # used by the poll worker only
         self.gc_policy = gc_policy
-        self.read_only = read_only
         self.refresh_interval = refresh_interval
         self.clock = clock
         self.demo = demo
@@ -130,11 +130,13 @@ class TropConsole(DriftAppWork, App[int]):
         if self._service is None and self._service_factory is not None:
             with self._service_lock:
                 if self._service is None:
-                    service = self._service_factory()
-                    if self.read_only and not service.read_only:
-                        raise ValueError("a read-only console needs a read-only service")
-                    self._service = service
+                    self._service = self._checked(self._service_factory())
         return self._service
+
+    def _checked(self, service: ReservationService) -> ReservationService:
+        if self.read_only and not getattr(service, "read_only", False):
+            raise ValueError("a read-only console needs a read-only ReservationService")
+        return service
 
     def on_mount(self) -> None:
         from tropconsole.ui.screens.main import MainScreen
@@ -352,15 +354,9 @@ def create_app(
     ``autopoll=False`` (only explicit refreshes) so screens are stable.
 
     ``service`` may be a factory: it is then called on first use, off the event loop.
+    Either way a read-only console refuses a writable service (``ValueError``).
     ``gc_policy`` tunes the process's garbage collector (``tropconsole.ui.gcpolicy``): the
     console's own process passes one, tests do not (it is interpreter-wide)."""
-    if (
-        read_only
-        and service is not None
-        and not callable(service)
-        and not getattr(service, "read_only", False)
-    ):
-        raise ValueError("a read-only console needs a read-only ReservationService")
     return TropConsole(
         source,
         service,
