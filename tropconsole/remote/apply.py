@@ -103,40 +103,35 @@ class LibvirtApplier:
         session_for: Callable[[str], LibvirtSession],
         *,
         read_only: bool,
-        owned: dict[str, LibvirtSession] | None = None,
+        owned: list[LibvirtSession | SshSession] | None = None,
     ) -> None:
         self.read_only = read_only
         self._session_for = session_for
-        self._owned = owned if owned is not None else {}
-        self._owned_ssh: dict[str, SshSession] = {}  # SshSessions under owned tunnelled sessions
+        self._owned = owned if owned is not None else []  # closed by close(), in order
 
     @classmethod
     def from_inventory(cls, inventory: Inventory, *, read_only: bool) -> LibvirtApplier:
         """An applier with its own connections, opened on first use (for one CLI run)."""
         sessions: dict[str, LibvirtSession] = {}
-        ssh_sessions: dict[str, SshSession] = {}
+        owned: list[LibvirtSession | SshSession] = []
         lock = threading.Lock()
 
         def session_for(host: str) -> LibvirtSession:
             with lock:
                 if host not in sessions:
                     ssh = SshSession(host, inventory, timeout=inventory.timeout)
-                    ssh_sessions[host] = ssh
                     sessions[host] = libvirt_session(
                         inventory, host, ssh, read_only=read_only, timeout=inventory.timeout
                     )
+                    owned.extend((sessions[host], ssh))  # libvirt first: it may ride the ssh
                 return sessions[host]
 
-        applier = cls(session_for, read_only=read_only, owned=sessions)
-        applier._owned_ssh = ssh_sessions
-        return applier
+        return cls(session_for, read_only=read_only, owned=owned)
 
     def close(self) -> None:
         """Close the connections this applier opened itself (not a poller's)."""
-        for session in self._owned.values():
+        for session in self._owned:
             session.close()
-        for ssh in self._owned_ssh.values():
-            ssh.close()
 
     def add_reservation(self, host: str, network: str, reservation: Reservation) -> str:
         return self._update(host, network, reservation, add=True)

@@ -313,13 +313,9 @@ class SshSession:
     def exec(self, command: str, timeout: float | None = None) -> tuple[int, str, str]:
         """Run one command on its own channel: (exit status, stdout, stderr)."""
         limit = timeout or self.timeout
-        transport = self.connect()
-        with self._lock:
-            self.execs += 1
+        chan = self.start(command, timeout=limit)
         try:
-            chan = transport.open_session(timeout=limit)
             chan.settimeout(limit)
-            chan.exec_command(command)
             out: bytes = chan.makefile("rb").read()
             err: bytes = chan.makefile_stderr("rb").read()
             status = chan.recv_exit_status()
@@ -328,14 +324,14 @@ class SshSession:
             raise RemoteError(self.host, f"ssh exec failed: {_describe(exc)}") from None
         return status, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
-    def start(self, command: str) -> paramiko.Channel:
-        """Start a long-running command on its own channel and hand the channel over
-        (the libvirt tunnel's proxy). Counted as an exec."""
+    def start(self, command: str, timeout: float | None = None) -> paramiko.Channel:
+        """Start a command on its own channel and hand the channel over (``exec`` reads
+        it to the end; the libvirt tunnel keeps it). Counted as an exec."""
         transport = self.connect()
         with self._lock:
             self.execs += 1
         try:
-            chan = transport.open_session(timeout=self.timeout)
+            chan = transport.open_session(timeout=timeout or self.timeout)
             chan.exec_command(command)
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise RemoteError(self.host, f"ssh exec failed: {_describe(exc)}") from None
