@@ -7,7 +7,7 @@ sync planning and the fleet walk) so each stays a readable size.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 
 from tropconsole.core.errors import ConfigError
@@ -284,13 +284,7 @@ class _Compare:
         label: Callable[[tuple[str, ...]], str],
     ) -> None:
         g, p, r = self._sides(keys)
-        for key in _union(g, p, r):
-            found = _where(
-                key in g, None if p is None else key in p, None if r is None else key in r
-            )
-            if found is None:
-                continue
-            kind, where = found
+        for key, kind, where in _differences(g, p, r):
             text = label(key)  # type: ignore[arg-type]
             self._add(
                 kind,
@@ -307,13 +301,7 @@ class _Compare:
             return {reservation_key(res): res for res in net.reservations}
 
         g, p, r = self._sides(keys)
-        for key in _union(g, p, r):
-            found = _where(
-                key in g, None if p is None else key in p, None if r is None else key in r
-            )
-            if found is None:
-                continue
-            kind, where = found
+        for key, kind, where in _differences(g, p, r):
             res = next(side[key] for side in (g, r, p) if side is not None and key in side)
             assert isinstance(res, Reservation)
             at = f" ({self.git.path}:{res.line})" if key in g and self.git.path else ""
@@ -340,6 +328,17 @@ class _Compare:
             keys(self.persistent) if self.persistent else None,
             keys(self.running) if self.running else None,
         )
+
+
+def _differences(
+    g: dict[Hashable, object], p: dict[Hashable, object] | None, r: dict[Hashable, object] | None
+) -> Iterator[tuple[Hashable, Kind, str]]:
+    """Every key not on all three sides (git, persistent, running), with its kind and where
+    it is; a side that is ``None`` was not read."""
+    for key in _union(g, p, r):
+        found = _where(key in g, None if p is None else key in p, None if r is None else key in r)
+        if found is not None:
+            yield (key, *found)
 
 
 def _union(*sides: dict[Hashable, object] | None) -> list[Hashable]:
