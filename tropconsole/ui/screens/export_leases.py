@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.validation import Function
 from textual.widgets import Button, Input, Label
 
 from tropconsole.core.export import COLUMNS
-
-if TYPE_CHECKING:
-    from tropconsole.ui.app import TropConsole
+from tropconsole.ui.screens.confirm import ConfirmModal
 
 
 def default_export_path(now: float) -> str:
@@ -43,7 +39,7 @@ def path_problem(text: str) -> str | None:
     return None
 
 
-class ExportLeases(ModalScreen[str | None]):
+class ExportLeases(ConfirmModal[str]):
     BINDINGS = [
         Binding("ctrl+s", "confirm", "Write CSV", id="export.confirm"),
         Binding("escape", "cancel", "Cancel", id="export.cancel"),
@@ -53,10 +49,6 @@ class ExportLeases(ModalScreen[str | None]):
         super().__init__()
         self.default = default
         self.leases = leases
-
-    @property
-    def console(self) -> TropConsole:
-        return cast("TropConsole", self.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-box"):
@@ -97,14 +89,6 @@ class ExportLeases(ModalScreen[str | None]):
     def _submitted(self) -> None:
         self.action_confirm()
 
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        self.action_confirm()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     def action_confirm(self) -> None:
         value = self.query_one("#export-path", Input).value.strip()
         problem = path_problem(value)
@@ -112,6 +96,3 @@ class ExportLeases(ModalScreen[str | None]):
             self.notify(problem, title="Cannot export there", severity="error")
             return
         self.dismiss(value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, Static
 
 from tropconsole.core.errors import TropError
 from tropconsole.core.live import HostState
 from tropconsole.core.models import Reservation
 from tropconsole.ui.rows import ReservationItem
+from tropconsole.ui.screens.confirm import ConfirmModal
 from tropconsole.ui.screens.reservation_form import diff_text
-
-if TYPE_CHECKING:
-    from tropconsole.ui.app import TropConsole
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +34,7 @@ class RemovalPlanned(Message):
     error: str | None = None
 
 
-class RemoveConfirm(ModalScreen[RemovalOrder | None]):
+class RemoveConfirm(ConfirmModal[RemovalOrder]):
     BINDINGS = [
         Binding("y", "confirm", "Yes, remove", id="remove.confirm"),
         Binding("ctrl+s", "confirm", "Yes, remove", show=False, id="remove.confirm2"),
@@ -49,10 +45,6 @@ class RemoveConfirm(ModalScreen[RemovalOrder | None]):
         super().__init__()
         self.item = item
         self._planned = False
-
-    @property
-    def console(self) -> TropConsole:
-        return cast("TropConsole", self.app)
 
     def compose(self) -> ComposeResult:
         res = self.item.reservation
@@ -103,14 +95,6 @@ class RemoveConfirm(ModalScreen[RemovalOrder | None]):
         )
         self.query_one("#diff", Static).update(body)
 
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        self.action_confirm()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     def action_confirm(self) -> None:
         if self.console.read_only:
             self.console.refuse("removing a reservation")
@@ -123,6 +107,3 @@ class RemoveConfirm(ModalScreen[RemovalOrder | None]):
                 self.query_one("#apply", Checkbox).value,
             )
         )
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -8,24 +8,21 @@ from, listed in the order ``run_sync`` applies them (removals first), each with 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, cast
+from typing import Literal
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from tropconsole.core.drift import SyncPlan, SyncStep, plan_sync
 from tropconsole.core.live import LiveNetwork
 from tropconsole.core.models import LibvirtNetwork
 from tropconsole.core.sync import virsh_command
-
-if TYPE_CHECKING:
-    from tropconsole.ui.app import TropConsole
+from tropconsole.ui.screens.confirm import ConfirmModal
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +57,7 @@ def plan_text(plan: SyncPlan, network: str) -> Text:
     return text
 
 
-class SyncConfirm(ModalScreen[SyncOrder | None]):
+class SyncConfirm(ConfirmModal[SyncOrder]):
     BINDINGS = [
         Binding("y", "confirm", "Yes, sync", id="sync.confirm"),
         Binding("ctrl+s", "confirm", "Yes, sync", show=False, id="sync.confirm2"),
@@ -72,10 +69,6 @@ class SyncConfirm(ModalScreen[SyncOrder | None]):
         self.order = order
         self.head = head
         self.plan: SyncPlan | None = None
-
-    @property
-    def console(self) -> TropConsole:
-        return cast("TropConsole", self.app)
 
     def compose(self) -> ComposeResult:
         where = f"{self.order.host}/{self.order.network}"
@@ -113,14 +106,6 @@ class SyncConfirm(ModalScreen[SyncOrder | None]):
             body = plan_text(message.plan, self.order.network)
         self.query_one("#sync-plan", Static).update(body)
 
-    @on(Button.Pressed, "#confirm")
-    def _confirm_pressed(self) -> None:
-        self.action_confirm()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     def action_confirm(self) -> None:
         if self.console.read_only:
             self.console.refuse(f"sync of {self.order.host}/{self.order.network}")
@@ -129,6 +114,3 @@ class SyncConfirm(ModalScreen[SyncOrder | None]):
             self.notify("the plan is not ready yet", severity="warning", timeout=3)
             return
         self.dismiss(None if self.plan.empty else self.order)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
