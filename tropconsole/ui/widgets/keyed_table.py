@@ -206,26 +206,14 @@ class KeyedTable(DataTable[Text]):
         return self._apply_diff(rows, diff_rows(self._rows, rows))
 
     def _apply_diff(self, rows: dict[str, Row], diff: RowDiff) -> RowDiff:
+        """The same row operations as a sliced update, all in one go."""
         if diff.empty and not self._needs_sort:
             return diff
-        cursor = self._cursor_state()
+        self._held_cursor = self._held_cursor or self._cursor_state()
         with self.app.batch_update():
-            for key in diff.removed:
-                self.remove_row(key)
-            by_row: dict[str, list[tuple[int, Cell]]] = {}
-            for key, col, cell in diff.changed:
-                by_row.setdefault(key, []).append((col, cell))
-            for key, cells in by_row.items():
-                self._update_cells(key, cells)
-            for key, row in diff.added:
-                self.add_row(*(render_cell(c) for c in row), key=key)
-            was_empty = not self._rows
-            self._rows = dict(rows)
-            self._widen()
-            if self._needs_sort or (diff.added and not was_empty and not _added_at_end(diff, rows)):
-                self._sort()
-            self._needs_sort = False
-            self._restore_cursor(cursor)
+            for _ in self._steps(diff, rows):
+                pass
+            self._finish(rows)
         return diff
 
     # --- pieces ------------------------------------------------------------------------
