@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from tropconsole.core.models import Reservation
     from tropconsole.core.ports import FleetSource, LiveApplier
     from tropconsole.core.service import ReservationService
+    from tropconsole.ui.app import ServiceFactory
     from tropconsole.ui.gcpolicy import GcPolicy
 
-ServiceFactory = Callable[[], "ReservationService"]
 
 DEMO_AUTHOR = "tropconsole demo <demo@example.invalid>"
 
