@@ -294,14 +294,20 @@ def render(res: dict[str, Any], raw_name: str) -> str:
                 f"{spread(table['update'][name], ms)} |"
             )
             w(
-                f"| keyed update, call only (diff + 100 `update_cell`), {label} | "
+                f"| keyed update, call only (diff + 100 changed cells), {label} | "
                 f"{spread(table['update_sync'][name], ms)} |"
             )
         w(
-            f"| plain render: `clear()` + 10 000 `add_row` + `refresh()` → painted | "
-            f"{spread(table['plain'], ms)} |"
+            f"| plain render: a new `KeyedTable` mounted, given all {table['rows']} rows → "
+            f"painted | {spread(table['plain'], ms)} |"
         )
-        w(f"| plain render, calls only | {spread(table['plain_sync'], ms)} |")
+        w(f"| plain render, calls only (mount + `apply`) | {spread(table['plain_sync'], ms)} |")
+        if table.get("datatable_plain"):
+            w(
+                "| reference: Textual `DataTable` (the console's table before), `clear()` + "
+                f"{table['rows']} `add_row` + `refresh()` → painted | "
+                f"{spread(table['datatable_plain'], ms)} |"
+            )
         for name, label in VARIANTS.items():
             w(
                 f"| ratio update / plain (pair by pair), {label} | "

@@ -12,10 +12,10 @@ screen refresh after that, ``wait_for_refresh``). Per poll: its duration and whi
 were OK. Finally the time until the blackholed host is OK again.
 
 The console runs with its garbage-collector policy (``tropconsole.ui.gcpolicy``), as
-``run_console`` installs it. The Leases view is filled when first shown, in slices: keys
-are measured once it holds every row (``fill_seconds`` says how long that took). Spans of
-console work that can delay a key are ``show_fleet`` and the table's slices (the part of
-a large update it leaves to run between keys); both count as "during a snapshot".
+``run_console`` installs it. The Leases view is filled when first shown; keys are
+measured once it holds every row (``fill_seconds`` says how long that took). The span of
+console work that can delay a key is ``show_fleet`` (the keyed diff of every view shown,
+applied to the virtual table at once); it counts as "during a snapshot".
 """
 
 from __future__ import annotations
@@ -50,8 +50,7 @@ def iptables(netns: str, op: str) -> None:
 
 
 def busy_overlap(t0: float, t1: float, busy: list[Any]) -> bool:
-    """Spans are appended as they start: only the recent ones can overlap a key (and
-    there are thousands of table slices in a run)."""
+    """Spans are appended as they start: only the recent ones can overlap a key."""
     for a, b in reversed(busy):
         if a < t1 and b > t0:
             return True
@@ -277,10 +276,8 @@ async def scenario(
     )
     busy: list[Any] = []  # every span of console work on the event loop
     shows: list[Any] = []  # of which MainScreen.show_fleet
-    slices: list[Any] = []  # and the slices of a large table update it left to run
     gcw = GcWatch()
     out["show_fleet_raw"], out["gc_raw"], out["polls_raw"] = shows, gcw.full, source.polls
-    out["slices_raw"] = slices
     async with app.run_test(size=SIZE) as pilot:
         while app.polls < 1:
             await asyncio.sleep(0.05)
@@ -288,17 +285,13 @@ async def scenario(
         await pilot.press("3")
         await pilot.pause()
         table = app.screen.query_one("#table-leases")
-        # The Leases view is filled when first shown, in slices; keys are measured on the
-        # full table, as before the views were filled lazily.
-        while getattr(table, "pending", False) and time.perf_counter() < t_fill + 120:
-            await asyncio.sleep(0.05)
+        # The Leases view is filled when first shown; keys are measured on the full table.
         out["fill_seconds"] = time.perf_counter() - t_fill
         out["rows"] = table.row_count
         table.move_cursor(row=10)
         await pilot.pause()
-        # Time the console's snapshot handler (MainScreen.show_fleet) and the slices of a
-        # large table update it leaves to run between keys, without changing them:
-        # instance attributes wrapping the bound methods.
+        # Time the console's snapshot handler (MainScreen.show_fleet) without changing it:
+        # an instance attribute wrapping the bound method.
         screen = app.main
 
         def timed(original: Any, spans: list[Any]) -> Any:
@@ -314,9 +307,6 @@ async def scenario(
             return wrapper
 
         screen.show_fleet = timed(screen.show_fleet, shows)
-        for name in ("_slice", "_finish"):
-            if hasattr(table, name):
-                setattr(table, name, timed(getattr(table, name), slices))
         out["baseline"] = []
         await keys(app, table, seconds / 2, every, busy, gcw, out["baseline"])
         out["t_hole"] = time.monotonic()
@@ -356,7 +346,6 @@ def finish(out: dict[str, Any]) -> dict[str, Any]:
         for p in list(out.get("polls_raw", []))
     ]
     res["show_fleet"] = [b - a for a, b in list(out.get("show_fleet_raw", [])) if b != float("inf")]
-    res["table_slices"] = [b - a for a, b in list(out.get("slices_raw", [])) if b != float("inf")]
     res["show_fleet_unfinished"] = sum(
         1 for _, b in list(out.get("show_fleet_raw", [])) if b == float("inf")
     )
@@ -431,13 +420,6 @@ def main(argv: list[str] | None = None) -> int:
         log(
             f"scale: keys with a host blackholed: painted p50 {b['painted_p50'] * 1000:.1f} ms "
             f"p95 {b['painted_p95'] * 1000:.1f} ms max {b['painted_max'] * 1000:.0f} ms"
-        )
-    if res.get("table_slices"):
-        log(
-            f"scale: Leases view filled in {res.get('fill_seconds', float('nan')):.1f}s; "
-            f"{len(res['table_slices'])} table slices, median "
-            f"{median(res['table_slices']) * 1000:.1f} ms, max "
-            f"{max(res['table_slices']) * 1000:.1f} ms"
         )
     emit(res)
     return 0

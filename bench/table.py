@@ -3,16 +3,20 @@
 Run as ``python -m bench.table [--rows 10000] [--changes 100] [--repeats R]``. A headless
 Textual app (``App.run_test``, 120x36) holds the console's real ``KeyedTable`` (Leases
 columns); its rows come from the console's real ``lease_rows`` on a synthetic 16-host
-fleet. Timed, each to the painted frame (two ``wait_for_refresh`` rounds, so a frame painted
-before DataTable's idle-time measuring is not mistaken for the last one):
+fleet. Timed, each to the painted frame (two ``wait_for_refresh`` rounds, so a frame
+painted before any idle-time work is not mistaken for the last one):
 
 * update: ``KeyedTable.apply(rows)`` where ``rows`` differ from the shown ones in exactly
-  ``changes`` cells (the keyed diff, ``update_cell`` x changes, cursor kept), alternately
-  there and back, in two variants: ``names`` (100 host names get longer, then shorter
-  again) and ``addresses`` (100 leases move to shorter addresses, then back: cells
-  narrower than the widest one in their column);
-* plain render: a plain ``DataTable`` with the same columns: ``clear()``, ``add_row`` x
-  rows (cells rendered by the console's ``render_cell``) and ``refresh()``.
+  ``changes`` cells (the keyed diff, the changed cells, cursor kept), alternately there
+  and back, in two variants: ``names`` (100 host names get longer, then shorter again)
+  and ``addresses`` (100 leases move to shorter addresses, then back: cells narrower than
+  the widest one in their column);
+* plain render: the same table built from nothing, as a console without the keyed diff
+  would on every refresh: a new ``KeyedTable`` mounted, all rows given, painted. The
+  ratio is taken against this.
+* reference: Textual's ``DataTable`` (the console's table until it was replaced),
+  ``clear()``, ``add_row`` x rows (cells rendered by the console's ``render_cell``) and
+  ``refresh()``: what a plain render costs a table that holds a renderable per cell.
 
 Also, through the whole console (``create_app`` with a static source, frozen clock):
 SnapshotReady -> painted frame for the first 10 000-lease snapshot, for one with 100 leases
@@ -48,7 +52,7 @@ async def table_level(n_rows: int, changes: int, repeats: int) -> dict[str, Any]
     from textual.widgets import DataTable
 
     from bench.synthetic import fleet, readdress_leases, rename_leases
-    from tropconsole.ui.rows import COLUMNS, SORT_COLUMNS, View
+    from tropconsole.ui.rows import COLUMNS, View
     from tropconsole.ui.tablediff import diff_rows
     from tropconsole.ui.widgets.keyed_table import KeyedTable, render_cell
 
@@ -91,7 +95,7 @@ async def table_level(n_rows: int, changes: int, repeats: int) -> dict[str, Any]
         "diff_only_s": diff_s,
     }
 
-    keyed = KeyedTable(columns, sort_columns=SORT_COLUMNS[View.LEASES])
+    keyed = KeyedTable(columns)
     app = One(keyed)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -101,6 +105,7 @@ async def table_level(n_rows: int, changes: int, repeats: int) -> dict[str, Any]
         out["keyed_first_fill_s"] = time.perf_counter() - t0
         keyed.move_cursor(row=5000)
         await painted(keyed)
+        cursor_key = keyed.cursor_key
         update: dict[str, list[float]] = {}
         update_sync: dict[str, list[float]] = {}
         for name, rows_v in variants.items():
@@ -116,25 +121,44 @@ async def table_level(n_rows: int, changes: int, repeats: int) -> dict[str, Any]
                 update[name].append(time.perf_counter() - t0)
                 update_sync[name].append(t1 - t0)
                 assert len(d.changed) == changes
-        out["cursor_kept"] = keyed.cursor_row == 5000
+        # on the same row (key); its index moves when the leases moved around it
+        out["cursor_kept"] = keyed.cursor_key == cursor_key
         await pilot.pause()
 
-    plain_table = PlainTable(cursor_type="row")
-    app = One(plain_table)
+    # Plain render: a new table each time, mounted, given every row, painted.
+    app = One(KeyedTable(columns, id="first"))
     plain, plain_sync = [], []
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         for i in range(repeats):
             target = rows1 if i % 2 == 0 else rows0
+            await app.query_one(KeyedTable).remove()
+            fresh = KeyedTable(columns)
             t0 = time.perf_counter()
-            plain_table.clear()
-            for key, row in target.items():
-                plain_table.add_row(*(render_cell(c) for c in row), key=key)
-            plain_table.refresh()
+            await app.mount(fresh)
+            fresh.apply(target)
             t1 = time.perf_counter()
-            await painted(plain_table)
+            await painted(fresh)
             plain.append(time.perf_counter() - t0)
             plain_sync.append(t1 - t0)
+        await pilot.pause()
+
+    reference_table = PlainTable(cursor_type="row")
+    app = One(reference_table)
+    reference, reference_sync = [], []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for i in range(max(2, repeats // 2)):
+            target = rows1 if i % 2 == 0 else rows0
+            t0 = time.perf_counter()
+            reference_table.clear()
+            for key, row in target.items():
+                reference_table.add_row(*(render_cell(c) for c in row), key=key)
+            reference_table.refresh()
+            t1 = time.perf_counter()
+            await painted(reference_table)
+            reference.append(time.perf_counter() - t0)
+            reference_sync.append(t1 - t0)
         await pilot.pause()
     # Pair by pair: update i against plain render i.
     out.update(
@@ -142,12 +166,15 @@ async def table_level(n_rows: int, changes: int, repeats: int) -> dict[str, Any]
         update_sync=update_sync,
         plain=plain,
         plain_sync=plain_sync,
+        datatable_plain=reference,
+        datatable_plain_sync=reference_sync,
         ratios={k: [u / p for u, p in zip(v, plain, strict=True)] for k, v in update.items()},
     )
     log(
         "table: update "
         + ", ".join(f"{k} {median(v) * 1000:.1f} ms" for k, v in update.items())
         + f"; plain {median(plain) * 1000:.1f} ms"
+        + f"; DataTable plain {median(reference) * 1000:.1f} ms"
     )
     return out
 

@@ -23,7 +23,6 @@ from tropconsole.ui.drift_actions import DriftScreenActions
 from tropconsole.ui.messages import RemovalRequested, ReservationRequested
 from tropconsole.ui.rows import (
     COLUMNS,
-    SORT_COLUMNS,
     LeaseItem,
     ReservationItem,
     RowTarget,
@@ -168,7 +167,7 @@ class MainScreen(DriftScreenActions, Screen[None]):
             drift = DriftView(id="drift-view")  # holds #table-drift
             self._tables[view] = drift.table
             return drift
-        table = KeyedTable(COLUMNS[view], sort_columns=SORT_COLUMNS[view], id=f"table-{view.value}")
+        table = KeyedTable(COLUMNS[view], id=f"table-{view.value}")
         self._tables[view] = table
         return table
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import Label, Static
 
 from tropconsole.core.findings import Finding
 from tropconsole.ui.drift import (
     DRIFT_COLUMNS,
-    DRIFT_SORT_COLUMNS,
     SEVERITY_CELLS,
     WRITE_FIXES,
     DriftState,
@@ -54,7 +53,7 @@ class DriftView(Vertical):
         self._read_only = False
         self._shown: tuple[str, Text] | None = None  # (summary, detail) last put on screen
         # Built here, not in compose, so the main screen can fill it before it is mounted.
-        self.table = KeyedTable(DRIFT_COLUMNS, sort_columns=DRIFT_SORT_COLUMNS, id="table-drift")
+        self.table = KeyedTable(DRIFT_COLUMNS, id="table-drift")
 
     def compose(self) -> ComposeResult:
         yield Label("drift not computed yet", id="drift-summary")
@@ -95,8 +94,8 @@ class DriftView(Vertical):
         label.set_class(state is not None and bool(state.findings), "-drift")
         self._show_detail(summary)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table is self.table:
+    def on_keyed_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
+        if event.table is self.table:
             self._show_detail(self._shown[0] if self._shown else "")
 
     def _show_detail(self, summary: str) -> None:

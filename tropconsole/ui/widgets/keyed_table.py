@@ -1,29 +1,38 @@
-"""A DataTable that is only ever updated by a keyed diff, never cleared on a refresh.
+"""A keyed, virtual table: holds rows as data, paints only the rows on screen.
 
-Clearing a table on refresh resets the cursor to (0, 0) and the scroll to the top, which
-is maddening in a console kept open all day. This table keeps the rows it shows, diffs
-each refresh against them (``tablediff.diff_rows``) and applies only the difference, then
-puts the cursor back on the same row key with the same distance from the top.
+The console's tables hold up to tens of thousands of lease rows and are refreshed every
+second. Textual's ``DataTable`` keeps a renderable per cell and re-indexes, re-measures
+and re-sorts every row after a change, which on 10 000 rows costs tens of milliseconds
+on the event loop, so a key pressed meanwhile waits. This table keeps plain row tuples
+in display order; a refresh is a keyed diff (``tablediff.diff_rows``) that touches only
+the cells that changed, and a frame renders the header plus the few dozen rows that fit
+on screen (Textual's line API). Nothing grows with the row count except the diff.
 
-``show(rows)`` is what the console uses: a small diff is applied at once, a large one (a
-10 000-row table whose expiry column turned over, a host going stale) in slices of a few
-milliseconds that yield to the event loop in between, so a key pressed meanwhile is
-answered within a frame. Between two slices the table is consistent row by row: each row
-is either as it was or as it will be, ``shown`` says which, and the cursor stays on its
-row. A newer ``show()`` during a sliced apply takes over from the rows shown so far.
+A refresh never clears the table: the cursor stays on the same row key, at the same
+distance from the top, and the scroll position follows it. Columns are as wide as their
+widest cell and never shrink while the table lives, so the layout does not jump when a
+long cell ("trop04 stale 2m") goes away.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Iterator
+from collections.abc import Iterable
+from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
-from tropconsole.ui.tablediff import Cell, Row, RowDiff, diff_rows, row_sort_key
+from tropconsole.ui.tablediff import Cell, Row, RowDiff, cell_text, diff_rows
+
+PADDING = 1  # blank cells either side of every cell's text, as DataTable draws them
 
 
 def render_cell(cell: Cell) -> Text:
@@ -33,248 +42,308 @@ def render_cell(cell: Cell) -> Text:
     return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
 
-class KeyedTable(DataTable[Text]):
-    DEFAULT_CSS = """
-    KeyedTable { height: 1fr; }
-    """
+class KeyedTable(ScrollView, can_focus=True):
+    """Rows by key, in the order given; a row cursor that stays on its key."""
 
-    # A diff of at most this many row operations is applied in one go (the demo's and
-    # most real refreshes); larger ones are sliced.
-    SYNC_OPS = 800
-    # Work done per slice before yielding, and how long the event loop then has for
-    # keys and painting: a key waits for at most one slice. Every slice also costs the
-    # next paint a pass over all rows (Textual re-indexes a table whose rows changed), so
-    # slices are few and far enough apart for frames without that cost in between.
-    SLICE_SECONDS = 0.006
-    YIELD_SECONDS = 0.012
-    # Rows added per slice: Textual measures each new row's cells when the table is next
-    # idle (after the slice), which costs several times the adding itself.
-    ADDS_PER_SLICE = 60
-    # Removing a row costs Textual O(rows); past this many removals per kept row it is
-    # cheaper to clear the table and add the rows back (the cursor is put back by key).
-    REBUILD_RATIO = 0.02
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"keyed-table--header", "keyed-table--cursor"}
+    # The look of Textual's DataTable, which this table replaced.
+    DEFAULT_CSS = """
+    KeyedTable {
+        background: $surface;
+        color: $foreground;
+        height: 1fr;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .keyed-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .keyed-table--header { background-tint: $foreground 5%; }
+        }
+        & > .keyed-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .keyed-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .keyed-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,ctrl+home", "first_row", "First row", show=False),
+        Binding("end,ctrl+end", "last_row", "Last row", show=False),
+        Binding("left", "scroll_left", "Scroll left", show=False),
+        Binding("right", "scroll_right", "Scroll right", show=False),
+    ]
+
+    class RowHighlighted(Message):
+        """The cursor is on another row (moved, or a refresh put another row under it)."""
+
+        def __init__(self, table: KeyedTable, cursor_row: int, row_key: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
 
     def __init__(
         self,
         columns: tuple[str, ...],
         *,
-        sort_columns: tuple[int, ...] = (0,),
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=False)
+        super().__init__(id=id, classes=classes)
         self._column_names = columns
-        self._sort_columns = sort_columns
         self._rows: dict[str, Row] = {}
-        self._target: dict[str, Row] | None = None  # what show() asked for, not yet shown
-        self._generation = 0  # bumped by every show()/apply(): a running slicer restarts
-        self._slicing = False
-        self._needs_sort = False  # rows were added out of place by a slice
-        self._widest: dict[int, tuple[int, str]] = {}  # col -> widest changed cell (width, key)
-        self._held_cursor: tuple[str | None, int, float] | None = None  # across a rebuild
-        self._ready = False
+        self._keys: list[str] = []  # display order
+        self._index: dict[str, int] | None = None  # key -> position, built on demand
+        self._widths = [cell_len(name) for name in columns]  # content width per column
+        self.cursor_row = 0
+        self._highlighted: str | None = None  # the key last announced by RowHighlighted
+        # Painting: the styles (computing them is dear, and they change only with the CSS,
+        # the theme or the focus) and the lines last painted, by (row key, cursor or not).
+        self._styles: tuple[Style, Style, Style] | None = None
+        self._lines: dict[tuple[str, bool], tuple[Row, Strip]] = {}
 
-    def on_mount(self) -> None:
-        for name in self._column_names:
-            self.add_column(name, key=name)
-        self._ready = True
-        if self._target is not None:
-            self._start()
+    # --- what is shown -----------------------------------------------------------------
 
     @property
     def shown(self) -> dict[str, Row]:
-        """The rows as currently shown, by key (what the next diff compares against)."""
+        """The rows as shown, by key, in display order (what the next diff compares to)."""
         return self._rows
 
     @property
-    def pending(self) -> bool:
-        """True while rows given to ``show()`` are not all on screen yet."""
-        return self._target is not None
+    def row_count(self) -> int:
+        return len(self._keys)
 
     @property
     def cursor_key(self) -> str | None:
-        if not self._rows or self.cursor_row < 0 or self.cursor_row >= self.row_count:
-            return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:
-            return None
-        return key
+        if 0 <= self.cursor_row < len(self._keys):
+            return self._keys[self.cursor_row]
+        return None
 
-    # --- the console's door: at once or in slices --------------------------------------
+    def get_row_index(self, key: str) -> int:
+        """Position of the row ``key``; KeyError when the table does not hold it."""
+        if self._index is None:
+            self._index = {k: i for i, k in enumerate(self._keys)}
+        return self._index[key]
+
+    def get_row_at(self, index: int) -> list[Text]:
+        """The cells of the row at ``index``, as painted (text and style)."""
+        return self.get_row(self._keys[index])
+
+    def get_row(self, key: str) -> list[Text]:
+        """The cells of the row ``key``, as painted (text and style)."""
+        return [render_cell(cell) for cell in self._rows[key]]
+
+    def column_width(self, name: str) -> int:
+        """Content width of a column (its widest cell or its title), padding not counted."""
+        return self._widths[self._column_names.index(name)]
+
+    # --- the console's door --------------------------------------------------------------
 
     def show(self, rows: dict[str, Row]) -> None:
-        """Bring the table to ``rows`` (already in display order), sliced when large.
-        Before the table is mounted the rows wait for it."""
-        self._target = rows
-        self._generation += 1
-        if self._ready:
-            self._start()
-
-    def _start(self) -> None:
-        if self._slicing:
-            return  # the running slicer takes the new target at its next slice
-        target = self._target
-        assert target is not None
-        diff = diff_rows(self._rows, target)
-        if _cost(diff, len(self._rows)) <= self.SYNC_OPS and not self._needs_sort:
-            self._target = None
-            self._apply_diff(target, diff)
-            return
-        self._slicing = True
-        self.run_worker(self._slices(), name="apply rows", group="table", exit_on_error=False)
-
-    async def _slices(self) -> None:
-        try:
-            while self._target is not None:
-                target, generation = self._target, self._generation
-                steps = self._steps(diff_rows(self._rows, target), target)
-                done = False
-                while not done and generation == self._generation:
-                    done = self._slice(steps)
-                    await asyncio.sleep(self.YIELD_SECONDS)
-                if done and generation == self._generation:
-                    self._target = None
-                    self._finish(target)
-        finally:
-            self._slicing = False
-
-    def _slice(self, steps: Iterator[int]) -> bool:
-        """Run steps until the slice's time (or its adds) is used; True when done."""
-        deadline = time.perf_counter() + self.SLICE_SECONDS
-        adds = 0
-        cursor = self._cursor_state()
-        try:
-            with self.app.batch_update():
-                for added in steps:
-                    adds += added
-                    if adds >= self.ADDS_PER_SLICE or time.perf_counter() > deadline:
-                        return False
-                return True
-        finally:
-            self._restore_cursor(cursor)
-
-    def _steps(self, diff: RowDiff, target: dict[str, Row]) -> Iterator[int]:
-        """One row operation per step; ``_rows`` always matches what the table holds."""
-        if len(diff.removed) > self.REBUILD_RATIO * max(1, len(target)) + 8:
-            if self._held_cursor is None:
-                self._held_cursor = self._cursor_state()
-            self.clear()
-            self._rows = {}
-            self._needs_sort = False
-            for key, row in target.items():
-                self.add_row(*(render_cell(c) for c in row), key=key)
-                self._rows[key] = row
-                yield 1
-            return
-        for key in diff.removed:
-            self.remove_row(key)
-            del self._rows[key]
-            yield 0
-        by_row: dict[str, list[tuple[int, Cell]]] = {}
-        for key, col, cell in diff.changed:
-            by_row.setdefault(key, []).append((col, cell))
-        for key, cells in by_row.items():
-            self._update_cells(key, cells)
-            self._rows[key] = target[key]
-            yield 0
-        if diff.added and not _added_at_end(diff, target):
-            self._needs_sort = True
-        for key, row in diff.added:
-            self.add_row(*(render_cell(c) for c in row), key=key)
-            self._rows[key] = row
-            yield 1
-
-    def _finish(self, target: dict[str, Row]) -> None:
-        cursor = self._held_cursor or self._cursor_state()
-        self._held_cursor = None
-        with self.app.batch_update():
-            self._widen()
-            if self._needs_sort:
-                self._sort()
-            self._needs_sort = False
-            self._rows = dict(target)
-            self._restore_cursor(cursor)
-
-    # --- at once (tests, benchmarks, small refreshes) ----------------------------------
+        """Bring the table to ``rows`` (already in display order)."""
+        self.apply(rows)
 
     def apply(self, rows: dict[str, Row]) -> RowDiff:
-        """Bring the table to ``rows`` (already in display order) by a keyed diff, now."""
-        self._target = None
-        self._generation += 1
-        self._held_cursor = None
-        return self._apply_diff(rows, diff_rows(self._rows, rows))
-
-    def _apply_diff(self, rows: dict[str, Row], diff: RowDiff) -> RowDiff:
-        """The same row operations as a sliced update, all in one go."""
-        if diff.empty and not self._needs_sort:
+        """Bring the table to ``rows`` (already in display order) by a keyed diff; the
+        cursor stays on its row key. Returns what changed."""
+        diff = diff_rows(self._rows, rows)
+        keys = list(rows)
+        reordered = keys != self._keys
+        if diff.empty and not reordered:
             return diff
-        self._held_cursor = self._held_cursor or self._cursor_state()
-        with self.app.batch_update():
-            for _ in self._steps(diff, rows):
-                pass
-            self._finish(rows)
+        key, old_index, old_scroll = self.cursor_key, self.cursor_row, self.scroll_y
+        widened = self._widen((row for _, row in diff.added), diff.changed)
+        self._rows = dict(rows)
+        if reordered:
+            self._keys = keys
+            self._index = None
+        self._resize()
+        if key is not None and key in self._rows:
+            new_index = self.get_row_index(key)
+            self.cursor_row = new_index
+            if new_index != old_index:
+                self._scroll_rows(old_scroll + new_index - old_index)
+        else:
+            self.cursor_row = max(0, min(self.cursor_row, len(self._keys) - 1))
+        if widened:
+            self._lines.clear()
+        if reordered or widened or self.cursor_row != old_index:
+            self.refresh()
+        else:  # only cells changed: repaint their lines if they are on screen
+            self._refresh_rows({k for k, _, _ in diff.changed})
+        if len(self._lines) > 4 * self._page + 64:
+            self._lines.clear()
+        self._announce()
         return diff
 
-    # --- pieces ------------------------------------------------------------------------
+    def _widen(self, added: Iterable[Row], changed: tuple[tuple[str, int, Cell], ...]) -> bool:
+        """Grow the columns to fit the new cells; True when one grew."""
+        widths = self._widths
+        before = list(widths)
+        for row in added:
+            for col, cell in enumerate(row):
+                width = cell_len(cell_text(cell))
+                if width > widths[col]:
+                    widths[col] = width
+        for _, col, cell in changed:
+            width = cell_len(cell_text(cell))
+            if width > widths[col]:
+                widths[col] = width
+        return widths != before
 
-    def _update_cells(self, key: str, cells: list[tuple[int, Cell]]) -> None:
-        for col, cell in cells:
-            text = render_cell(cell)
-            self.update_cell(key, self._column_names[col], text)
-            if text.cell_len > self._widest.get(col, (-1, ""))[0]:
-                self._widest[col] = (text.cell_len, key)
+    def _resize(self) -> None:
+        width = sum(self._widths) + 2 * PADDING * len(self._widths)
+        size = Size(width, len(self._keys) + 1)  # + the header line
+        if size != self.virtual_size:
+            self.virtual_size = size
 
-    def _widen(self) -> None:
-        """A cell that grows ("trop04" -> "trop04 stale 42s") widens its column, or the
-        words that carry the meaning would be cut off. Only the widest changed cell of a
-        column, and only when it is wider than the column: asking Textual to fit every
-        changed cell makes it re-measure the whole column for each cell that got narrower
-        (minutes on 10 000 rows). Columns never shrink during a refresh."""
-        widest, self._widest = self._widest, {}
-        for col, (width, key) in widest.items():
-            name = self._column_names[col]
-            row = self._rows.get(key)
-            if row is None or width <= self.columns[ColumnKey(name)].content_width:
-                continue
-            self.update_cell(key, name, render_cell(row[col]), update_width=True)
+    def _refresh_rows(self, keys: Iterable[str]) -> None:
+        top = int(self.scroll_y)
+        for key in keys:
+            index = self.get_row_index(key)
+            if top <= index < top + self._page:
+                self.refresh_line(index + 1)  # line 0 is the header
 
-    def _sort(self) -> None:
-        columns = [self._column_names[i] for i in self._sort_columns]
-        self.sort(
-            *columns,
-            key=lambda values: row_sort_key(
-                tuple(v.plain for v in (values if isinstance(values, tuple) else (values,))),
-            ),
-        )
+    # --- the cursor ----------------------------------------------------------------------
 
-    def _cursor_state(self) -> tuple[str | None, int, float]:
-        return (self.cursor_key, self.cursor_row, self.scroll_y)
+    @property
+    def _page(self) -> int:
+        """Rows visible below the header."""
+        return max(1, self.scrollable_content_region.height - 1)
 
-    def _restore_cursor(self, state: tuple[str | None, int, float]) -> None:
-        """Keep the cursor on its row key, at the same distance from the top."""
-        key, old_index, old_scroll = state
-        if key is None or key not in self._rows:
-            return
-        try:
-            new_index = self.get_row_index(key)
-        except Exception:
-            return  # not added back yet (a rebuild in progress)
-        if new_index != old_index:
-            self.move_cursor(row=new_index, scroll=False)
-            self.scroll_to(
-                y=max(0.0, old_scroll + new_index - old_index), animate=False, immediate=True
-            )
+    def move_cursor(self, *, row: int, scroll: bool = True) -> None:
+        """Put the cursor on row ``row`` (clamped); scroll it into view unless told not."""
+        old = self.cursor_row
+        self.cursor_row = max(0, min(row, len(self._keys) - 1))
+        if scroll:
+            top = self.scroll_y
+            if self.cursor_row < top:
+                self._scroll_rows(self.cursor_row)  # scrolling repaints the whole view
+            elif self.cursor_row >= top + self._page:
+                self._scroll_rows(self.cursor_row - self._page + 1)
+        if self.cursor_row != old:
+            self.refresh_line(old + 1)  # two lines change: the old and the new cursor row
+            self.refresh_line(self.cursor_row + 1)
+        self._announce()
 
+    def _scroll_rows(self, top: float) -> None:
+        limit = max(0, len(self._keys) + 1 - self.scrollable_content_region.height)
+        self.scroll_to(y=max(0.0, min(float(top), float(limit))), animate=False, immediate=True)
 
-def _cost(diff: RowDiff, rows: int) -> int:
-    """Row operations weighted by what Textual makes of them: a removal re-indexes every
-    row, an added row is measured cell by cell."""
-    changed = len({key for key, _, _ in diff.changed})
-    return len(diff.removed) * max(1, rows // 500) + 10 * len(diff.added) + changed
+    def _announce(self) -> None:
+        key = self.cursor_key
+        if key != self._highlighted:
+            self._highlighted = key
+            if self.is_mounted:
+                self.post_message(self.RowHighlighted(self, self.cursor_row, key))
 
+    def action_cursor_up(self) -> None:
+        self.move_cursor(row=self.cursor_row - 1)
 
-def _added_at_end(diff: RowDiff, rows: dict[str, Row]) -> bool:
-    keys = list(rows)
-    tail = keys[len(keys) - len(diff.added) :]
-    return [key for key, _ in diff.added] == tail
+    def action_cursor_down(self) -> None:
+        self.move_cursor(row=self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(row=self.cursor_row - self._page)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(row=self.cursor_row + self._page)
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=len(self._keys) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return  # the header, or the scrollbars
+        row = int(self.scroll_y) + offset.y - 1
+        if row < len(self._keys):
+            self.move_cursor(row=row)
+
+    # --- painting (only what is on screen) -----------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._forget_styles()
+
+    def on_focus(self) -> None:
+        self._forget_styles()
+
+    def on_blur(self) -> None:
+        self._forget_styles()
+
+    def _forget_styles(self) -> None:
+        self._styles = None
+        self._lines.clear()
+
+    def render_line(self, y: int) -> Strip:
+        if self._styles is None:
+            base = self.rich_style
+            header = base + self.get_component_rich_style("keyed-table--header")
+            cursor = self.get_component_rich_style("keyed-table--cursor")
+            self._styles = (base, header, cursor)
+        base, header, cursor = self._styles
+        width = self.scrollable_content_region.width
+        scroll_x, scroll_y = self.scroll_offset
+        if y == 0:
+            strip, line = self._strip(self._column_names, header, None), header
+        else:
+            index = scroll_y + y - 1
+            if index >= len(self._keys):
+                return Strip.blank(width, base)
+            key = self._keys[index]
+            row = self._rows[key]
+            on_cursor = index == self.cursor_row
+            cached = self._lines.get((key, on_cursor))
+            if cached is not None and cached[0] is row:
+                strip = cached[1]
+            else:
+                strip = self._strip(row, base, cursor if on_cursor else None)
+                self._lines[key, on_cursor] = (row, strip)
+            line = base + cursor if on_cursor else base
+        # The header and the cursor row reach the right edge, as in DataTable.
+        return strip.crop_extend(scroll_x, scroll_x + width, line)
+
+    def _strip(self, cells: Iterable[Cell], base: Style, cursor: Style | None) -> Strip:
+        """One line: every cell padded to its column's width. On the cursor row the
+        cursor's colours win over the cell's, as in DataTable."""
+        pad = " " * PADDING
+        segments = []
+        row_style = base if cursor is None else base + cursor
+        over = None if cursor is None else Style(color=cursor.color, bgcolor=cursor.bgcolor)
+        for cell, width in zip(cells, self._widths, strict=True):
+            if isinstance(cell, str):
+                text, style = cell, row_style
+            else:
+                text = cell[0]
+                style = row_style + Style.parse(cell[1])
+                if over is not None:
+                    style += over
+            fill = width - cell_len(text)
+            if fill < 0:
+                text = text[: max(0, width - 1)] + "…"
+                fill = width - cell_len(text)
+            segments.append(Segment(f"{pad}{text}{' ' * fill}{pad}", style))
+        return Strip(segments)
