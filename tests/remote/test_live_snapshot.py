@@ -65,6 +65,20 @@ def test_bridges_and_ports_match_the_hosts(lab: Any, snap: FleetSnapshot) -> Non
         assert {link.name for link in s.links if link.master == "virbr0"} >= ports
 
 
+def test_bridge_ports_from_ip_alone_are_the_ones_bridge_link_lists(
+    lab: Any, snap: FleetSnapshot
+) -> None:
+    """The console no longer runs ``bridge -j link`` on every refresh (a second process per
+    host): ``ip``'s master attribute must give exactly the ports bridge(8) shows."""
+    for host in lab.hosts:
+        listed: dict[str, set[str]] = {}
+        out = lab.run_in(host, "LC_ALL=C bridge -j link show", check=True).stdout
+        for port in json.loads(out or "[]"):
+            listed.setdefault(port["master"], set()).add(port["ifname"])
+        bridges = {b.name: set(b.ports) for b in snap.host(host.name).snapshot.bridges}
+        assert listed and {name: bridges.get(name) for name in listed} == listed
+
+
 def test_networks_carry_running_and_persistent_definitions(lab: Any, snap: FleetSnapshot) -> None:
     for host in lab.hosts:
         s = snap.host(host.name).snapshot

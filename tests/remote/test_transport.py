@@ -11,12 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import libvirt
+import paramiko
 import pytest
 from livekit import PATIENT, lab_inventory, settled
 
+from tropconsole.core.errors import RemoteError
 from tropconsole.core.live import HostState
 from tropconsole.remote.inventory import load_inventory
 from tropconsole.remote.poller import FleetPoller
+from tropconsole.remote.ssh import SshSession
+from tropconsole.remote.tcp import PromptSocket, tcp_connect
 
 
 def _free_port() -> int:
@@ -129,3 +133,45 @@ def test_status_file_fallback_reads_dnsmasq_over_sftp_on_the_open_connection(
     assert first.counters.handshakes == direct.counters.handshakes
     assert first.counters.execs == direct.counters.execs + 2
     assert second.counters.execs == first.counters.execs + 1
+
+
+def test_ssh_socket_neither_holds_packets_back_nor_delays_acks(lab: Any) -> None:
+    """With Nagle on, each small SSH packet written behind an unacknowledged one waited
+    for the host's delayed ACK: 40 ms at the key exchange, the login and every exec."""
+    ssh = SshSession(lab.hosts[0].name, lab_inventory(lab), timeout=PATIENT)
+    try:
+        ssh.read_links()
+        sock = ssh.connect().sock
+        assert isinstance(sock, PromptSocket)
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert ssh.exec("echo ok")[:2] == (0, "ok\n")
+    finally:
+        ssh.close()
+
+
+def test_ssh_prefers_aes_gcm_so_packets_are_not_hmac_checked_in_python(lab: Any) -> None:
+    ssh = SshSession(lab.hosts[0].name, lab_inventory(lab), timeout=PATIENT)
+    try:
+        transport = ssh.connect()
+        assert (transport.local_cipher, transport.remote_cipher) == (
+            "aes128-gcm@openssh.com",
+            "aes128-gcm@openssh.com",
+        )
+        assert ssh.exec("echo ok")[:2] == (0, "ok\n")
+    finally:
+        ssh.close()
+
+
+def test_refused_connection_still_says_so(lab: Any, tmp_path: Path) -> None:
+    """The console opens the TCP connection itself now; a host without sshd must still
+    read as a refused connection, not as a stack trace or a vague error."""
+    port = _free_port()
+    with pytest.raises(paramiko.ssh_exception.NoValidConnectionsError):
+        tcp_connect("127.0.0.1", port, 2.0)
+    (tmp_path / "inventory.toml").write_text(
+        f'[hosts.nosshd]\nssh_host = "127.0.0.1"\nport = {port}\nuser = "root"\n'
+        f'identity = "{lab.identity}"\n'
+    )
+    ssh = SshSession("nosshd", load_inventory(tmp_path / "inventory.toml"), timeout=2.0)
+    with pytest.raises(RemoteError, match=r"(?i)connection refused \(is sshd running\?\)"):
+        ssh.connect()

@@ -7,6 +7,7 @@ import os
 import stat
 from pathlib import Path
 
+import paramiko
 import pytest
 
 from tropconsole.remote.inventory import load_inventory
@@ -112,6 +113,27 @@ def test_ssh_config_and_inventory_merge_like_openssh(ssh_inventory: Path) -> Non
     assert t2.proxy_jump == ("jumper@bastion:2022",)
     hop = resolve_target(inv, None, jump=t2.proxy_jump[0])
     assert (hop.hostname, hop.user, hop.port) == ("10.9.9.9", "jumper", 2022)
+
+
+def test_ssh_config_is_parsed_once_for_a_fleet_and_again_when_edited(
+    ssh_inventory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    real = paramiko.SSHConfig.from_path
+
+    def counting(path: str) -> paramiko.SSHConfig:
+        parsed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(paramiko.SSHConfig, "from_path", counting)
+    inv = load_inventory(ssh_inventory)
+    assert [resolve_target(inv, e).hostname for e in inv.hosts] == ["trop01", "10.0.0.2"]
+    assert resolve_target(inv, inv.hosts[1]).port == 2200
+    assert len(parsed) == 1
+    config = ssh_inventory.parent / "ssh_config"
+    config.write_text(config.read_text().replace("10.0.0.2", "10.0.0.22"))
+    assert resolve_target(inv, inv.hosts[1]).hostname == "10.0.0.22"
+    assert len(parsed) == 2
 
 
 def test_derived_libvirt_uri_uses_a_strict_ssh_wrapper(ssh_inventory: Path, tmp_path: Path) -> None:

@@ -13,10 +13,15 @@ Why these choices:
 * **One session, reused.** A handshake costs far more than a refresh; steady state must open
   none (the poller's counters prove it). A transport keepalive notices dead peers between
   refreshes.
-* **One exec per refresh.** Addresses, bridges and bridge ports come from one shell command,
-  so a refresh costs one channel whatever the number of links.
+* **One exec per refresh, one process.** Addresses, bridges and bridge ports come from one
+  ``ip -j -d addr`` (a port's ``master`` is its bridge, from the same netlink attribute
+  ``bridge link`` prints), so a refresh costs one channel and one process on the host whatever
+  the number of links. Running ``bridge -j link`` as well cost each host a second process on
+  every refresh for the same data.
 * **Never prompts.** Keys come from ssh-agent and the configured identity files; there is no
   password and no passphrase, so a missing key is an error an operator can read, not a hang.
+* **No waiting on the wire.** The console opens the TCP connection itself, without Nagle
+  stalls, and prefers AES-GCM (``tropconsole.remote.tcp`` says why and how much).
 """
 
 from __future__ import annotations
@@ -36,12 +41,13 @@ import paramiko
 from tropconsole.core.errors import RemoteError
 from tropconsole.core.live import LiveAddress, LiveLink
 from tropconsole.remote.inventory import HostEntry, Inventory
+from tropconsole.remote.tcp import tcp_connect, transport_preferring_aead
 
 SYSTEM_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
 USER_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
 KEEPALIVE_SECONDS = 15
-_MARK = "@@tropconsole-bridge@@"
-LINKS_COMMAND = f"LC_ALL=C ip -j -d addr show; echo {_MARK}; LC_ALL=C bridge -j link show"
+_MARK = "@@tropconsole-bridge@@"  # separates ``bridge -j link`` output, if given one
+LINKS_COMMAND = "LC_ALL=C ip -j -d addr show"
 
 
 class HostKeyError(RemoteError):
@@ -73,6 +79,25 @@ class SshTarget:
         return self.hostname if self.port == 22 else f"[{self.hostname}]:{self.port}"
 
 
+_configs_lock = threading.Lock()
+_configs: dict[str, tuple[tuple[int, int, int], paramiko.SSHConfig]] = {}
+
+
+def _ssh_config(path: str) -> paramiko.SSHConfig:
+    """The parsed ssh_config, parsed again only when the file changes. Every host of a fleet
+    reads the same file, and parsing it was most of resolving a host (grows with the file)."""
+    st = os.stat(path)
+    stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+    with _configs_lock:
+        cached = _configs.get(path)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    config = paramiko.SSHConfig.from_path(path)  # lookups never change it: safe to share
+    with _configs_lock:
+        _configs[path] = (stamp, config)
+    return config
+
+
 def _split_paths(value: str | None) -> list[str]:
     return [] if not value else [os.path.expanduser(p) for p in value.split()]
 
@@ -95,7 +120,7 @@ def resolve_target(
     cfg: dict[str, Any] = {}
     if inventory.ssh_config:
         try:
-            cfg = dict(paramiko.SSHConfig.from_path(inventory.ssh_config).lookup(name))
+            cfg = dict(_ssh_config(inventory.ssh_config).lookup(name))
         except (OSError, paramiko.SSHException, ValueError) as err:
             who = entry.name if entry else name
             raise RemoteError(
@@ -150,7 +175,8 @@ class _RefuseUnknown(paramiko.RejectPolicy):  # type: ignore[misc]
 
 
 def parse_links(text: str) -> tuple[LiveLink, ...]:
-    """Join ``ip -j -d addr`` (addresses, kind, master) with ``bridge -j link`` (ports)."""
+    """Links from ``ip -j -d addr`` (addresses, kind, master; a link's ports are the links
+    whose master it is), joined with ``bridge -j link`` output after ``_MARK`` if present."""
     addr_text, _, bridge_text = text.partition(_MARK)
     try:
         links_raw = json.loads(addr_text or "[]")
@@ -164,7 +190,7 @@ def parse_links(text: str) -> tuple[LiveLink, ...]:
     for item in ports_raw:
         if isinstance(item, dict) and item.get("master") and item.get("ifname"):
             ports.setdefault(str(item["master"]), []).append(str(item["ifname"]))
-    for item in links_raw:  # ports ip knows about but bridge(8) did not list
+    for item in links_raw:  # every port ip knows about (all of them, when bridge(8) was not run)
         master = item.get("master")
         if master and item.get("ifname") not in ports.get(master, []):
             ports.setdefault(str(master), []).append(str(item["ifname"]))
@@ -269,6 +295,8 @@ class SshSession:
         where = f"{target.user}@{target.hostname}:{target.port}"
         self.handshakes += 1
         try:
+            if sock is None:
+                sock = tcp_connect(target.hostname, target.port, self.timeout)
             client.connect(
                 target.hostname,
                 port=target.port,
@@ -281,6 +309,7 @@ class SshSession:
                 auth_timeout=self.timeout,
                 channel_timeout=self.timeout,
                 sock=sock,
+                transport_factory=transport_preferring_aead,
             )
         except HostKeyError:
             client.close()
