@@ -1,2 +1,3 @@
 """tropconsole: a terminal operations console for KVM hyper-visor fleets."""
+
 __version__ = "0.1.0"

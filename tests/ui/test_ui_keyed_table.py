@@ -34,7 +34,8 @@ class OneTable(App[None]):
 
 def screen_lines(table: KeyedTable) -> list[str]:
     """The table's lines as the user sees them (header first)."""
-    return [table.render_line(y).text.rstrip() for y in range(table.scrollable_content_region.height)]
+    height = table.scrollable_content_region.height
+    return [table.render_line(y).text.rstrip() for y in range(height)]
 
 
 @pytest.mark.asyncio

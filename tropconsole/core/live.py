@@ -25,7 +25,7 @@ class LiveAddress:
 
 @dataclass(frozen=True, slots=True)
 class LiveLink:
-    """A network link on a host (``ip -j -d addr`` joined with ``bridge -j link``)."""
+    """A network link on a host (from ``ip -j -d addr``; a bridge's ports name it as master)."""
 
     name: str
     mac: str | None = None
@@ -133,6 +133,4 @@ class FleetSnapshot:
 
     @property
     def leases(self) -> tuple[Lease, ...]:
-        return tuple(
-            lease for h in self.hosts if h.snapshot for lease in h.snapshot.leases
-        )
+        return tuple(lease for h in self.hosts if h.snapshot for lease in h.snapshot.leases)
