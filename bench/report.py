@@ -416,6 +416,30 @@ def render(res: dict[str, Any], raw_name: str) -> str:
                 f"{ms(s['quiet_painted_p95'])} / {ms(s['quiet_painted_max'])} |"
             )
         w("")
+        slow = [
+            k
+            for phase in ("baseline", "blackholed")
+            for k in (scale.get(f"{phase}_summary") or {}).get("slow", [])
+        ]
+        if slow:
+            rows = [k for k in slow if k.get("cpu") == k.get("cpu")]  # NaN: no schedstat
+            w(
+                f"Keys over two frames: {len(slow)}. Where each one's wait went, from the "
+                "kernel's per-thread `schedstat` of the event loop's thread: on a core (the "
+                "loop working), runnable with no core free (other processes), and the rest "
+                "neither (blocked: waiting for the GIL held by the poll and SSH threads, or for "
+                "the next frame):\n"
+            )
+            if rows:
+                w("| key → painted | on a core | waiting for a core | neither |")
+                w("|---|---|---|---|")
+                for k in sorted(rows, key=lambda k: -k["painted"]):
+                    rest = k["painted"] - k["cpu"] - k["runq"]
+                    w(
+                        f"| {ms(k['painted'])} | {ms(k['cpu'])} | {ms(k['runq'])} | "
+                        f"{ms(max(0.0, rest))} |"
+                    )
+                w("")
         sf = scale.get("show_fleet") or []
         if sf:
             w(

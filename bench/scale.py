@@ -76,6 +76,17 @@ class GcWatch:
             self.full.append((self._t, time.perf_counter()))
 
 
+def schedstat(tid: int) -> tuple[float, float]:
+    """Seconds the thread ``tid`` of this process has spent on a core, and runnable but not
+    running (waiting for a core), from the kernel's ``schedstat``; NaN where not kept."""
+    try:
+        with open(f"/proc/self/task/{tid}/schedstat") as f:
+            on_cpu, waiting = f.read().split()[:2]
+        return int(on_cpu) / 1e9, int(waiting) / 1e9
+    except (OSError, ValueError):
+        return float("nan"), float("nan")
+
+
 async def keys(
     app: Any,
     table: Any,
@@ -91,8 +102,9 @@ async def keys(
     from textual import events
 
     loop = asyncio.get_running_loop()
+    loop_tid = threading.get_native_id()  # the event loop's thread
     painted = threading.Event()
-    current: list[Any] = [None]  # (seq, key, cursor row before, t0), replaced atomically
+    current: list[Any] = [None]  # (seq, key, cursor row before, t0, runq), replaced atomically
     finished = threading.Event()
     stop = time.perf_counter() + seconds
 
@@ -104,7 +116,7 @@ async def keys(
                 ev = events.Key(key, None)
                 ev.set_sender(app)
                 painted.clear()
-                current[0] = (seq, key, table.cursor_row, time.perf_counter())
+                current[0] = (seq, key, table.cursor_row, time.perf_counter(), schedstat(loop_tid))
                 loop.call_soon_threadsafe(app.post_message, ev)
                 if not painted.wait(10):
                     t0 = current[0][3]
@@ -130,7 +142,7 @@ async def keys(
     while not finished.is_set():
         cur = current[0]
         if cur is not None and cur[0] != seen and table.cursor_row != cur[2]:
-            seq, key, _, t0 = cur
+            seq, key, _, t0, q0 = cur
             handled = time.perf_counter() - t0
             await table.wait_for_refresh()
             t1 = time.perf_counter()
@@ -140,6 +152,14 @@ async def keys(
                     "key": key,
                     "handled": handled,
                     "painted": t1 - t0,
+                    # of which the event loop's thread ran, and waited for a core
+                    **dict(
+                        zip(
+                            ("cpu", "runq"),
+                            map(float.__sub__, schedstat(loop_tid), q0),
+                            strict=True,
+                        )
+                    ),
                     "during_snapshot": busy_overlap(t0, t1, busy),
                     "during_gc": busy_overlap(t0, t1, gcw.full),
                 }
@@ -168,6 +188,13 @@ def summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
         "during_gc": sum(1 for s in samples if s.get("during_gc")),
         "quiet_painted_p95": pct(quiet, 95),
         "quiet_painted_max": max(quiet, default=float("nan")),
+        # keys over two frames, and how long the event loop's thread of each waited for a
+        # core meanwhile (runnable, but the 2 cores were busy: lab servers, other threads)
+        "slow": [
+            {k: s.get(k, float("nan")) for k in ("painted", "cpu", "runq")}
+            for s in samples
+            if s["painted"] > 2 * FRAME_S
+        ],
     }
 
 
