@@ -180,3 +180,51 @@ def test_the_row_builder_works_from_the_poll_workers_thread() -> None:
     thread.start()
     thread.join(10)
     assert results == [50]
+
+
+class RecordingPolicy:
+    """Notes how many frames of the main screen were painted when the app told the
+    garbage-collector policy that start-up is over."""
+
+    def __init__(self, painted: list[float]) -> None:
+        self.painted = painted
+        self.frames_before: list[int] = []
+
+    def started(self) -> None:
+        self.frames_before.append(len(self.painted))
+
+    def rows_held(self, rows: int) -> None:
+        pass
+
+
+@pytest.mark.asyncio
+async def test_the_gc_freeze_waits_for_the_first_frame(make_console, monkeypatch) -> None:
+    from textual.screen import Screen
+
+    painted: list[float] = []
+    paint = Screen._compositor_refresh
+
+    def noting_paint(screen: Screen[object]) -> None:
+        paint(screen)
+        if type(screen).__name__ == "MainScreen":
+            painted.append(time.monotonic())
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", noting_paint)
+    console = make_console()
+    policy = RecordingPolicy(painted)
+    app = create_app(
+        console.source,
+        console.service,
+        read_only=False,
+        clock=frozen,
+        demo=True,
+        cursor_blink=False,
+        autopoll=False,
+        gc_policy=policy,  # type: ignore[arg-type]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: bool(policy.frames_before))
+        await settle(pilot)
+        # Once, and only once the main screen has been painted: the freeze holds the
+        # interpreter for milliseconds and must not stand between start-up and frame one.
+        assert len(policy.frames_before) == 1 and policy.frames_before[0] >= 1

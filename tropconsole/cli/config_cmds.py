@@ -9,7 +9,6 @@ stderr with exit 2 (raised as ``TropError`` and printed by ``tropconsole.cli.mai
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -182,6 +181,8 @@ def run_reservations(args: argparse.Namespace) -> int:
         for r in n.reservations
     ]
     if args.json:
+        import json
+
         json.dump(entries, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -131,6 +130,8 @@ def cmd_drift(args: argparse.Namespace) -> int:
     hosts = [args.host] if args.host else None
     shown = sort_findings(at_least(fleet_drift(fleet, snapshot, hosts), Severity(args.level)))
     if args.json:
+        import json
+
         counts = count_by_host(shown, hosts or [h.name for h in fleet.hosts])
         print(
             json.dumps(

@@ -9,7 +9,6 @@ a monitoring check; ``--json`` is for those scripts (raw XML is left out: use vi
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +39,8 @@ def run_status(args: argparse.Namespace) -> int:
         if any(h.state == HostState.CONNECTING for h in snap.hosts):
             snap = poller.poll()  # a first connection may take longer than one refresh
     if args.json:
+        import json
+
         print(json.dumps(fleet_json(snap), indent=2))
     else:
         print(fleet_text(snap), end="")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tropconsole.core.errors import ConfigError
-from tropconsole.core.interfaces import parse_interfaces
-from tropconsole.core.models import FleetConfig, HostConfig, InterfacesFile, LibvirtNetwork
-from tropconsole.core.netxml import parse_network
+
+if TYPE_CHECKING:
+    from tropconsole.core.models import FleetConfig, HostConfig, InterfacesFile, LibvirtNetwork
 
 HOSTS_DIR = "src/cfg/tropo"
 INTERFACES_REL = "etc/network/interfaces"
@@ -81,6 +82,12 @@ def _read(path: Path) -> str:
 
 def load_host(repo: Path, host: str) -> HostConfig:
     """Read one host's interfaces file (optional) and every network definition it has."""
+    # The parsers (and pyexpat) are imported here, not with the module: the console's
+    # start-up asks only for host_names(), before its first frame.
+    from tropconsole.core.interfaces import parse_interfaces
+    from tropconsole.core.models import HostConfig
+    from tropconsole.core.netxml import parse_network
+
     root = host_dir(repo, host)
     ifaces_file = interfaces_path(repo, host)
     interfaces: InterfacesFile | None = None
@@ -139,6 +146,8 @@ def load_fleet(repo: Path) -> FleetConfig:
     HEAD is read first: if it moves while the files are read, the write path's
     compare-and-swap on HEAD catches it rather than trusting a newer id with older files.
     """
+    from tropconsole.core.models import FleetConfig
+
     repo = Path(repo)
     names = host_names(repo)
     head = git_head(repo)
