@@ -427,8 +427,9 @@ def render(res: dict[str, Any], raw_name: str) -> str:
                 f"Keys over two frames: {len(slow)}. Where each one's wait went, from the "
                 "kernel's per-thread `schedstat` of the event loop's thread: on a core (the "
                 "loop working), runnable with no core free (other processes), and the rest "
-                "neither (blocked: waiting for the GIL held by the poll and SSH threads, or for "
-                "the next frame):\n"
+                "neither: blocked on the GIL while another thread of the console runs Python "
+                "(the poll worker building 10 000 rows, the SSH and tunnel threads), or idle "
+                "until the next frame (Textual paints at most 60 times a second):\n"
             )
             if rows:
                 w("| key → painted | on a core | waiting for a core | neither |")
