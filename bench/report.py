@@ -432,13 +432,17 @@ def render(res: dict[str, Any], raw_name: str) -> str:
                 "until the next frame (Textual paints at most 60 times a second):\n"
             )
             if rows:
-                w("| key → painted | on a core | waiting for a core | neither |")
-                w("|---|---|---|---|")
+                w(
+                    "| key → painted | on a core | waiting for a core | neither | meanwhile, "
+                    "the console's other threads waiting for a core (summed) |"
+                )
+                w("|---|---|---|---|---|")
                 for k in sorted(rows, key=lambda k: -k["painted"]):
                     rest = k["painted"] - k["cpu"] - k["runq"]
+                    others = k.get("others_runq")
                     w(
                         f"| {ms(k['painted'])} | {ms(k['cpu'])} | {ms(k['runq'])} | "
-                        f"{ms(max(0.0, rest))} |"
+                        f"{ms(max(0.0, rest))} | {ms(others) if others is not None else '—'} |"
                     )
                 w("")
         sf = scale.get("show_fleet") or []

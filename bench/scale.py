@@ -87,6 +87,16 @@ def schedstat(tid: int) -> tuple[float, float]:
         return float("nan"), float("nan")
 
 
+def others_runq(loop_tid: int) -> float:
+    """Run-queue seconds of every other thread of this process, summed: time the poll worker
+    or an SSH thread was runnable but had no core, possibly while holding the GIL."""
+    total = 0.0
+    for task in os.listdir("/proc/self/task"):
+        if int(task) != loop_tid:
+            total += schedstat(int(task))[1] or 0.0
+    return total
+
+
 async def keys(
     app: Any,
     table: Any,
@@ -116,7 +126,8 @@ async def keys(
                 ev = events.Key(key, None)
                 ev.set_sender(app)
                 painted.clear()
-                current[0] = (seq, key, table.cursor_row, time.perf_counter(), schedstat(loop_tid))
+                stats = (schedstat(loop_tid), others_runq(loop_tid))
+                current[0] = (seq, key, table.cursor_row, time.perf_counter(), stats)
                 loop.call_soon_threadsafe(app.post_message, ev)
                 if not painted.wait(10):
                     t0 = current[0][3]
@@ -142,7 +153,7 @@ async def keys(
     while not finished.is_set():
         cur = current[0]
         if cur is not None and cur[0] != seen and table.cursor_row != cur[2]:
-            seq, key, _, t0, q0 = cur
+            seq, key, _, t0, (q0, o0) = cur
             handled = time.perf_counter() - t0
             await table.wait_for_refresh()
             t1 = time.perf_counter()
@@ -160,6 +171,7 @@ async def keys(
                             strict=True,
                         )
                     ),
+                    "others_runq": others_runq(loop_tid) - o0,
                     "during_snapshot": busy_overlap(t0, t1, busy),
                     "during_gc": busy_overlap(t0, t1, gcw.full),
                 }
@@ -191,7 +203,7 @@ def summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
         # keys over two frames, and how long the event loop's thread of each waited for a
         # core meanwhile (runnable, but the 2 cores were busy: lab servers, other threads)
         "slow": [
-            {k: s.get(k, float("nan")) for k in ("painted", "cpu", "runq")}
+            {k: s.get(k, float("nan")) for k in ("painted", "cpu", "runq", "others_runq")}
             for s in samples
             if s["painted"] > 2 * FRAME_S
         ],
