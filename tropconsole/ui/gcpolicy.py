@@ -1,10 +1,10 @@
 """The console's garbage-collector policy: keep full collections off the keys' path.
 
 CPython's cyclic collector stops every thread while it traces all the objects it tracks.
-A console showing 10 000 leases holds several hundred thousand of them (each cell is a
-Rich ``Text``, each row a dict of cells, each lease its models), and with the default
-settings a full collection came every few refreshes and took ~0.2 s: a key pressed then
-waited that long (``bench/scale.py``).
+A console showing 10 000 leases holds several hundred thousand of them (each lease its
+models, each row its tuple and target, and, when the tables were Textual DataTables, a
+Rich ``Text`` per cell), and with the default settings a full collection came every few
+refreshes and took ~0.2 s: a key pressed then waited that long (``bench/scale.py``).
 
 Start-up is the first place it shows: importing Textual and building the screen allocate
 ~200 000 objects, and the collector ran ~140 times during it (one full collection of
