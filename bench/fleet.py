@@ -120,6 +120,19 @@ def cold(inv: Any) -> tuple[float, Any, Any]:
         time.sleep(0.05)
 
 
+def each_alone(inv: Any) -> dict[str, tuple[float, list[float]]]:
+    """Each host of ``inv`` alone, cold: by host, the seconds to its full snapshot and the
+    CPU it took ([machine core-seconds, this process's seconds])."""
+    out = {}
+    for entry in inv.hosts:
+        c0 = cpu_now()
+        secs, _, poller = cold(dataclasses.replace(inv, hosts=(entry,)))
+        c1 = cpu_now()
+        poller.close()
+        out[entry.name] = (secs, [c1[0] - c0[0], c1[1] - c0[1]])
+    return out
+
+
 def counters(snap: Any) -> dict[str, tuple[int, int, int]]:
     return {h.host: (h.counters.handshakes, h.counters.execs, h.counters.rpcs) for h in snap.hosts}
 
@@ -174,26 +187,13 @@ def run(lab_dir: Path, n: int, rounds: int, warm: int, serial_rounds: int) -> di
         rec["per_refresh"] = {
             host: [(end[host][i] - base[host][i]) / warm for i in range(3)] for host in end
         }
-        singles = {}
-        single_cpu = []
-        for entry in inv.hosts:
-            one = dataclasses.replace(inv, hosts=(entry,))
-            c0 = cpu_now()
-            secs, _, p1 = cold(one)
-            c1 = cpu_now()
-            single_cpu.append([c1[0] - c0[0], c1[1] - c0[1]])
-            p1.close()
-            singles[entry.name] = secs
-        rec["single_cpu"] = single_cpu
+        alone = each_alone(inv)
+        singles = {name: secs for name, (secs, _) in alone.items()}
+        rec["single_cpu"] = [cpu for _, cpu in alone.values()]
         via_ssh = dataclasses.replace(inv, libvirt_transport="ssh")
         rec["cold_ssh"], _, p2 = cold(via_ssh)
         p2.close()
-        ssh_singles = []
-        for entry in via_ssh.hosts:
-            secs, _, p3 = cold(dataclasses.replace(via_ssh, hosts=(entry,)))
-            p3.close()
-            ssh_singles.append(secs)
-        rec["single_max_ssh"] = max(ssh_singles)
+        rec["single_max_ssh"] = max(secs for secs, _ in each_alone(via_ssh).values())
         rec["singles"] = singles
         rec["single_max"] = max(singles.values())
         rec["single_max_host"] = max(singles, key=singles.__getitem__)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import emit, log, median
-from bench.fleet import children_cpu, cold, cpu_now
+from bench.fleet import children_cpu, cold, cpu_now, each_alone
 
 
 def _rounds(inv: Any, inv_fast: Any, rounds: int, out: dict[str, Any]) -> None:
@@ -32,11 +32,7 @@ def _rounds(inv: Any, inv_fast: Any, rounds: int, out: dict[str, Any]) -> None:
             secs, _, p = cold(i)
             c1, k1 = cpu_now(), children_cpu()
             p.close()
-            singles = []
-            for e in i.hosts:
-                s1, _, p1 = cold(dataclasses.replace(i, hosts=(e,)))
-                p1.close()
-                singles.append(s1)
+            singles = [secs for secs, _ in each_alone(i).values()]
             out[name].append(
                 {
                     "cold": secs,
