@@ -35,24 +35,15 @@ IP_ADDR = [
     },
     {"ifname": "lo", "operstate": "UNKNOWN", "link_type": "loopback", "addr_info": []},
 ]
-BRIDGE_LINK = [{"ifname": "eth0", "master": "br0", "state": "forwarding"}]
 
 
 def test_links_join_addresses_kind_master_and_ports() -> None:
-    text = json.dumps(IP_ADDR) + "\n@@tropconsole-bridge@@\n" + json.dumps(BRIDGE_LINK)
-    links = {link.name: link for link in parse_links(text)}
+    links = {link.name: link for link in parse_links(json.dumps(IP_ADDR))}
     br0, eth0 = links["br0"], links["eth0"]
     assert br0.is_bridge and br0.ports == ("eth0",)
     assert [a.cidr for a in br0.addresses] == ["129.215.175.97/24"]
     assert eth0.master == "br0" and eth0.kind == "veth" and not eth0.is_bridge
     assert links["lo"].mac is None
-
-
-def test_links_without_bridge_tool_still_know_ports_from_ip() -> None:
-    links = {
-        link.name: link for link in parse_links(json.dumps(IP_ADDR) + "@@tropconsole-bridge@@")
-    }
-    assert links["br0"].ports == ("eth0",)
 
 
 def test_status_file_drops_expired_leases_and_keeps_infinite_ones() -> None:

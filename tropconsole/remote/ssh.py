@@ -46,7 +46,6 @@ from tropconsole.remote.tcp import tcp_connect, transport_preferring_aead
 SYSTEM_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
 USER_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
 KEEPALIVE_SECONDS = 15
-_MARK = "@@tropconsole-bridge@@"  # separates ``bridge -j link`` output, if given one
 LINKS_COMMAND = "LC_ALL=C ip -j -d addr show"
 
 
@@ -175,24 +174,16 @@ class _RefuseUnknown(paramiko.RejectPolicy):  # type: ignore[misc]
 
 
 def parse_links(text: str) -> tuple[LiveLink, ...]:
-    """Links from ``ip -j -d addr`` (addresses, kind, master; a link's ports are the links
-    whose master it is), joined with ``bridge -j link`` output after ``_MARK`` if present."""
-    addr_text, _, bridge_text = text.partition(_MARK)
+    """Links from ``ip -j -d addr``: addresses, kind, master; a link's ports are the links
+    whose master it is."""
     try:
-        links_raw = json.loads(addr_text or "[]")
+        links_raw = json.loads(text or "[]")
     except json.JSONDecodeError as err:
         raise ValueError(f"unexpected output of 'ip -j -d addr': {err}") from None
-    try:
-        ports_raw = json.loads(bridge_text.strip() or "[]")
-    except json.JSONDecodeError:
-        ports_raw = []
     ports: dict[str, list[str]] = {}
-    for item in ports_raw:
-        if isinstance(item, dict) and item.get("master") and item.get("ifname"):
-            ports.setdefault(str(item["master"]), []).append(str(item["ifname"]))
-    for item in links_raw:  # every port ip knows about (all of them, when bridge(8) was not run)
+    for item in links_raw:
         master = item.get("master")
-        if master and item.get("ifname") not in ports.get(master, []):
+        if master and item.get("ifname"):
             ports.setdefault(str(master), []).append(str(item["ifname"]))
     links = []
     for item in links_raw:
@@ -369,8 +360,7 @@ class SshSession:
     def read_links(self) -> tuple[LiveLink, ...]:
         """Addresses, bridges and bridge ports, in exactly one exec."""
         status, out, err = self.exec(LINKS_COMMAND)
-        addr_part = out.partition(_MARK)[0]
-        if not addr_part.strip():
+        if not out.strip():
             why = err.strip().splitlines()[0] if err.strip() else f"exit status {status}"
             raise RemoteError(self.host, f"'ip -j -d addr show' gave no output: {why}")
         try:
