@@ -127,7 +127,7 @@ async def test_rows_given_before_the_table_is_mounted_are_shown_once_it_is() -> 
     class Late(App[None]):
         def on_mount(self) -> None:
             table = KeyedTable(("Host", "IP", "Value"), id="late")
-            table.show(rows(5))
+            table.apply(rows(5))
             self.mount(table)
 
     app = Late()

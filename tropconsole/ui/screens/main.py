@@ -232,7 +232,7 @@ class MainScreen(DriftScreenActions, Screen[None]):
     def show_fleet(self, rows: dict[View, ViewRows] | None = None) -> None:
         """Show the app's latest snapshot: ``rows`` as built by the poll worker (or built
         here when not given). Only the visible view's table is brought up to date now (a
-        keyed diff, sliced when large); the others when they are shown."""
+        keyed diff); the others when they are shown."""
         app = self.console
         snapshot = app.snapshot
         if snapshot is None or not self.is_mounted:
@@ -266,7 +266,7 @@ class MainScreen(DriftScreenActions, Screen[None]):
             return
         self._behind.discard(view)
         rows = self._rows[view].filtered(self.host_filter, self.text_filter).rows
-        self.table(view).show(rows)
+        self.table(view).apply(rows)
         if view is View.DRIFT:
             app = self.console
             self.drift_view().show(app.drift, read_only=app.read_only)

@@ -158,10 +158,6 @@ class KeyedTable(ScrollView, can_focus=True):
 
     # --- the console's door --------------------------------------------------------------
 
-    def show(self, rows: dict[str, Row]) -> None:
-        """Bring the table to ``rows`` (already in display order)."""
-        self.apply(rows)
-
     def apply(self, rows: dict[str, Row]) -> RowDiff:
         """Bring the table to ``rows`` (already in display order) by a keyed diff; the
         cursor stays on its row key. Returns what changed."""
@@ -190,8 +186,6 @@ class KeyedTable(ScrollView, can_focus=True):
             self.refresh()
         else:  # only cells changed: repaint their lines if they are on screen
             self._refresh_rows({k for k, _, _ in diff.changed})
-        if len(self._lines) > 4 * self._page + 64:
-            self._lines.clear()
         self._announce()
         return diff
 
@@ -321,6 +315,8 @@ class KeyedTable(ScrollView, can_focus=True):
                 strip = cached[1]
             else:
                 strip = self._strip(row, base, cursor if on_cursor else None)
+                if len(self._lines) > 4 * self._page + 64:
+                    self._lines.clear()  # a few screens' worth, not every row scrolled past
                 self._lines[key, on_cursor] = (row, strip)
             line = base + cursor if on_cursor else base
         # The header and the cursor row reach the right edge, as in DataTable.
