@@ -61,6 +61,14 @@ async def open_drift_on(pilot, key: str) -> DriftView:
     return view
 
 
+async def open_sync_of_the_commit(pilot) -> None:
+    """After the first poll: the unapplied commit's finding, ``f``, its sync modal open."""
+    await settle(pilot)
+    await open_drift_on(pilot, NOT_APPLIED)
+    await pilot.press("f")
+    await until(pilot, lambda: isinstance(pilot.app.screen, SyncConfirm))
+
+
 @pytest.mark.asyncio
 async def test_drift_tab_shows_a_commit_not_applied_with_its_fix(make_console) -> None:
     console = make_console()
@@ -116,10 +124,7 @@ async def test_fix_on_a_sync_finding_confirms_then_clears_it(make_console) -> No
     commit_without_applying(console.repo)
     app = console.app
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_drift_on(pilot, NOT_APPLIED)
-        await pilot.press("f")
-        await until(pilot, lambda: isinstance(app.screen, SyncConfirm))
+        await open_sync_of_the_commit(pilot)
         modal = app.screen
         await until(pilot, lambda: modal.plan is not None)
         plan = str(modal.query_one("#sync-plan").render())
@@ -140,10 +145,7 @@ async def test_cancelling_the_sync_changes_nothing(make_console) -> None:
     commit_without_applying(console.repo)
     app = console.app
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await open_drift_on(pilot, NOT_APPLIED)
-        await pilot.press("f")
-        await until(pilot, lambda: isinstance(app.screen, SyncConfirm))
+        await open_sync_of_the_commit(pilot)
         await pilot.press("n")
         await settle(pilot)
         assert not isinstance(app.screen, SyncConfirm)
