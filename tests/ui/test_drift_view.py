@@ -26,6 +26,7 @@ from tropconsole.ui.screens.reservation_form import ReservationForm
 from tropconsole.ui.screens.sync_confirm import SyncConfirm
 from tropconsole.ui.tablediff import row_sort_key
 from tropconsole.ui.widgets.drift_view import DriftView
+from tropconsole.ui.widgets.host_panel import HostCard
 
 SIZE = (120, 36)
 DRIFT_MAC = "52:54:00:02:02:10"  # the next free pair on trop02/default in the sample
@@ -46,7 +47,7 @@ def live_xml(console, host: str = "trop02", network: str = "default") -> str:
 
 
 def card(app, host: str) -> str:
-    return str(app.main.query_one(f"#host-{host}").render())
+    return app.main.query_one(f"#host-{host}", HostCard).text.plain
 
 
 async def open_drift_on(pilot, key: str) -> DriftView:
