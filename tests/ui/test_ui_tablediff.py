@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from textual.app import App, ComposeResult
 
@@ -47,6 +49,51 @@ def test_100_changed_cells_in_10000_rows_are_100_updates() -> None:
         new[f"k{i}"] = (host, ip, "changed")
     diff = diff_rows(old, new)
     assert len(diff.changed) == 100 and not diff.added and not diff.removed
+
+
+def naive_diff(old: dict[str, tuple[str, ...]], new: dict[str, tuple[str, ...]]) -> RowDiff:
+    """The diff by definition, every row compared cell by cell."""
+    changed = [
+        (key, col, cell)
+        for key, row in new.items()
+        if key in old
+        for col, (was, cell) in enumerate(zip(old[key], row, strict=True))
+        if was != cell
+    ]
+    return RowDiff(
+        removed=tuple(k for k in old if k not in new),
+        added=tuple((k, r) for k, r in new.items() if k not in old),
+        changed=tuple(changed),
+    )
+
+
+def test_the_diff_is_the_same_for_kept_rows_and_for_equal_copies() -> None:
+    """Rows a refresh kept are the same objects (compared by identity first); rows made
+    again are equal copies, or changed ones: all three must come out right, with the
+    same keys in a new order too, and with keys that come and go."""
+    rng = random.Random(6)
+    for _ in range(200):
+        old = rows(rng.randint(0, 40))
+        new: dict[str, tuple[str, ...]] = {}
+        for key, row in old.items():
+            fate = rng.random()
+            if fate < 0.1:
+                continue  # removed
+            if fate < 0.4:
+                row = (*row,)  # equal, not the same object
+                assert row == old[key] and row is not old[key]
+            elif fate < 0.6:
+                row = (row[0], row[1], f"new{rng.randint(0, 2)}")
+            new[key] = row
+        for i in range(rng.randint(0, 3)):
+            new[f"n{i}"] = ("h", str(i), "v")
+        if rng.random() < 0.5 and len(new) == len(old):
+            items = list(new.items())
+            rng.shuffle(items)
+            new = dict(items)
+        assert diff_rows(old, new) == naive_diff(old, new)
+        same_keys = {k: ((r[0], r[1], "x") if rng.random() < 0.3 else r) for k, r in old.items()}
+        assert diff_rows(old, same_keys) == naive_diff(old, same_keys)
 
 
 def test_natural_order_sorts_addresses_by_number() -> None:

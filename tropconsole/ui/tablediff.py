@@ -8,9 +8,11 @@ reset the cursor), and a benchmark can time the diff on its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
+from operator import is_not
 
 # A cell is its text, or (text, style) when colour carries meaning; the style is a
 # Rich style string. Rows are tuples of cells, one per column, keyed by a stable id.
@@ -31,11 +33,22 @@ class RowDiff:
 
 def diff_rows(old: Mapping[str, Row], new: Mapping[str, Row]) -> RowDiff:
     """Compare two keyed row sets. ``added`` keeps ``new``'s order; ``changed`` lists only
-    the cells whose value differs, so 100 changed cells in 10 000 rows are 100 updates."""
-    removed = tuple(key for key in old if key not in new)
+    the cells whose value differs, so 100 changed cells in 10 000 rows are 100 updates.
+
+    A refresh mostly hands back the same keys and, for rows that did not change, the
+    same row objects (``RowBuilder`` keeps them). That common case is found at C speed:
+    the key sets compared as sets, the rows by identity; only rows that are not the same
+    object are compared cell by cell."""
+    if len(old) == len(new) and old.keys() == new.keys():
+        removed: tuple[str, ...] = ()
+        candidates: Iterable[str] = compress(new, map(is_not, new.values(), map(old.get, new)))
+    else:
+        removed = tuple(key for key in old if key not in new)
+        candidates = new
     added: list[tuple[str, Row]] = []
     changed: list[tuple[str, int, Cell]] = []
-    for key, row in new.items():
+    for key in candidates:
+        row = new[key]
         before = old.get(key)
         if before is None:
             added.append((key, row))
