@@ -11,11 +11,12 @@ afterwards). Per key: key -> handled (the cursor moved) and key -> painted (the 
 screen refresh after that, ``wait_for_refresh``). Per poll: its duration and which hosts
 were OK. Finally the time until the blackholed host is OK again.
 
-The console runs with its garbage-collector policy (``tropconsole.ui.gcpolicy``), as
-``run_console`` installs it. The Leases view is filled when first shown; keys are
-measured once it holds every row (``fill_seconds`` says how long that took). The span of
-console work that can delay a key is ``show_fleet`` (the keyed diff of every view shown,
-applied to the virtual table at once); it counts as "during a snapshot".
+The console runs with its garbage-collector policy (``tropconsole.ui.gcpolicy``) and
+frame rate (``tropconsole.ui.frames``), as ``run_console`` sets them. The Leases view is
+filled when first shown; keys are measured once it holds every row (``fill_seconds`` says
+how long that took). The span of console work that can delay a key is ``show_fleet`` (the
+keyed diff of every view shown, applied to the virtual table at once); it counts as
+"during a snapshot".
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import FRAME_S, emit, log, median, pct
+from tropconsole.ui.frames import set_frame_rate
 
 SIZE = (120, 36)
 
@@ -410,12 +412,14 @@ def main(argv: list[str] | None = None) -> int:
         help="give up (and report what was measured) after this many seconds",
     )
     a = ap.parse_args(argv)
+    # The console's frame rate, as run_console sets it (before Textual is imported).
+    fps = set_frame_rate()
     # paramiko logs "Success for unrequested channel!" when a blackholed session wakes up.
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     lab = json.loads((a.lab_dir / "lab.json").read_text())
     if len(lab["hosts"]) < a.hosts:
         raise SystemExit(f"{a.lab_dir} has {len(lab['hosts'])} hosts, {a.hosts} asked for")
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"textual_fps": fps}
     hole: dict[str, Any] = {"netns": None}
     lock = threading.Lock()
 

@@ -32,6 +32,7 @@ import time
 from typing import Any
 
 from bench.common import emit, log, median
+from tropconsole.ui.frames import set_frame_rate
 
 SIZE = (120, 36)
 
@@ -277,10 +278,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--no-console", action="store_true")
     a = ap.parse_args(argv)
+    fps = set_frame_rate()  # the console's, as run_console sets it (before Textual)
     result = {"table": asyncio.run(table_level(a.rows, a.changes, a.repeats))}
     if not a.no_console:
         result["console"] = asyncio.run(console_level(a.rows, a.changes, a.repeats))
         result["console"]["fill"] = asyncio.run(console_fill(a.rows, max(2, a.repeats // 2)))
+    result["textual_fps"] = fps
     emit(result)
     return 0
 

@@ -90,8 +90,10 @@ class LazyApplier:
 
 
 def run_console(args: argparse.Namespace) -> int:
+    from tropconsole.ui.frames import set_frame_rate
     from tropconsole.ui.gcpolicy import GcPolicy
 
+    set_frame_rate()  # before Textual is imported: keys painted within one 60 Hz frame
     gc_policy = GcPolicy()
     gc_policy.starting()  # no garbage collections until the first frame
     try:
