@@ -391,7 +391,8 @@ def render(res: dict[str, Any], raw_name: str) -> str:
             w(f"**Run cut short: {scale['aborted']}.** What was measured until then:\n")
         w(
             f"The real poller (timeout {scale['timeout']:g} s) padded with synthetic leases feeds "
-            f"the real console (headless, refresh every {scale['interval']:g} s, Leases view). "
+            f"the real console (headless, refresh every {scale['interval']:g} s, Leases view, "
+            f"Textual's paint timer at {scale.get('textual_fps', '60')} Hz, as the console's). "
             "`down`/`up` keys are sent from another thread (as Textual's input thread does), "
             "each stamped when sent and the next one 100 ms after the previous was painted; "
             "key → handled is the cursor moving, key → painted the next screen refresh after "
@@ -429,7 +430,8 @@ def render(res: dict[str, Any], raw_name: str) -> str:
                 "loop working), runnable with no core free (other processes), and the rest "
                 "neither: blocked on the GIL while another thread of the console runs Python "
                 "(the poll worker building 10 000 rows, the SSH and tunnel threads), or idle "
-                "until the next frame (Textual paints at most 60 times a second):\n"
+                "until Textual's paint timer fires (one to two of its periods after the "
+                "previous paint):\n"
             )
             if rows:
                 w(

@@ -216,3 +216,16 @@ def test_stale_rows_carry_a_coarse_age_so_they_change_once_a_minute() -> None:
         "1h02m",
     ]
     assert age_text(42) == "42s"  # the card's
+
+
+@pytest.mark.asyncio
+async def test_a_poll_timer_firing_while_the_console_closes_does_nothing(make_console) -> None:
+    """Seen once under load: the refresh timer fired after the screens were gone and
+    raised ScreenStackError on the way out."""
+    app = make_console().app
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+    assert not app.screen_stack
+    polls = app.polls
+    app._tick()  # what the timer would call now
+    assert app.polls == polls and app._timer is None

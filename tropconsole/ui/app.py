@@ -225,7 +225,7 @@ class TropConsole(DriftAppWork, App[int]):
 
     def _tick(self) -> None:
         self._timer = None
-        if self.paused:
+        if self.paused or not self.screen_stack:  # paused, or the console is closing
             return
         if isinstance(self.screen, ModalScreen):
             self._arm()  # a form is open: keep the rows under it still
