@@ -20,6 +20,9 @@ import time
 
 
 def main() -> int:
+    from tropconsole.ui.frames import set_frame_rate
+
+    set_frame_rate()  # as run_console does, before this wrapper imports Textual
     from textual.app import App
 
     original = App.run

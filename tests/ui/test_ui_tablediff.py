@@ -192,6 +192,23 @@ async def test_a_growing_cell_widens_its_column_and_a_shrinking_one_keeps_it() -
         assert table.column_width("Value") == grown
 
 
+@pytest.mark.asyncio
+async def test_double_width_characters_widen_their_column_by_their_cells() -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.query_one(KeyedTable)
+        data = ordered(rows(10))
+        table.apply(data)
+        await pilot.pause()
+        before = table.column_width("Value")
+        key = next(iter(data))
+        text = "観測" * before  # as many characters as the column is wide: twice the cells
+        table.apply({**data, key: (*data[key][:2], text)})
+        await pilot.pause()
+        assert table.column_width("Value") == 2 * len(text)
+        assert "観測" in table.render_line(1 + table.get_row_index(key)).text
+
+
 def test_lease_expiry_is_shown_in_minutes_so_a_refresh_does_not_touch_every_row() -> None:
     from tropconsole.ui.rows import expires_text
 

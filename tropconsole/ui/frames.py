@@ -23,9 +23,11 @@ FPS = 120
 
 
 def set_frame_rate(environ: MutableMapping[str, str] = os.environ) -> str:
-    """Ask Textual for ``FPS`` frames a second unless ``TEXTUAL_FPS`` is set already;
-    returns the value in force. Textual reads it once, when ``textual.constants`` is first
-    imported, so this must run before anything imports Textual."""
-    if "textual.constants" in sys.modules:
-        raise RuntimeError("set_frame_rate() after Textual was imported has no effect")
+    """Ask Textual for ``FPS`` frames a second unless ``TEXTUAL_FPS`` is set already; returns
+    the ``TEXTUAL_FPS`` Textual gets. Textual reads it once, when ``textual.constants`` is
+    first imported: called later (a program that embeds the console and imported Textual
+    first), this changes nothing and returns the rate already in force."""
+    constants = sys.modules.get("textual.constants")
+    if constants is not None:
+        return str(constants.MAX_FPS)
     return environ.setdefault("TEXTUAL_FPS", str(FPS))

@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress
-from operator import is_not
+from itertools import compress, repeat
+from operator import is_not, ne
 
 # A cell is its text, or (text, style) when colour carries meaning; the style is a
 # Rich style string. Rows are tuples of cells, one per column, keyed by a stable id.
@@ -55,8 +55,8 @@ def diff_rows(old: Mapping[str, Row], new: Mapping[str, Row]) -> RowDiff:
         elif before != row:
             if len(before) != len(row):
                 raise ValueError(f"row {key!r} changed width: {len(before)} -> {len(row)}")
-            pairs = enumerate(zip(before, row, strict=True))
-            changed.extend((key, col, cell) for col, (was, cell) in pairs if was != cell)
+            cols = list(compress(range(len(row)), map(ne, before, row)))
+            changed.extend(zip(repeat(key), cols, map(row.__getitem__, cols), strict=False))
     return RowDiff(removed=removed, added=tuple(added), changed=tuple(changed))
 
 

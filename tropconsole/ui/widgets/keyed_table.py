@@ -17,6 +17,7 @@ long cell ("trop04 stale 2m") goes away.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import chain
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -193,15 +194,15 @@ class KeyedTable(ScrollView, can_focus=True):
         """Grow the columns to fit the new cells; True when one grew."""
         widths = self._widths
         before = list(widths)
-        for row in added:
-            for col, cell in enumerate(row):
-                width = cell_len(cell_text(cell))
-                if width > widths[col]:
-                    widths[col] = width
-        for _, col, cell in changed:
-            width = cell_len(cell_text(cell))
-            if width > widths[col]:
-                widths[col] = width
+        cells = chain(
+            ((col, cell) for row in added for col, cell in enumerate(row)),
+            ((col, cell) for _, col, cell in changed),
+        )
+        for col, cell in cells:
+            text = cell_text(cell)
+            # A character is one or two cells wide: most texts are known to fit unmeasured.
+            if 2 * len(text) > widths[col] and cell_len(text) > widths[col]:
+                widths[col] = cell_len(text)
         return widths != before
 
     def _resize(self) -> None:
@@ -210,11 +211,11 @@ class KeyedTable(ScrollView, can_focus=True):
         if size != self.virtual_size:
             self.virtual_size = size
 
-    def _refresh_rows(self, keys: Iterable[str]) -> None:
+    def _refresh_rows(self, keys: set[str]) -> None:
+        """Repaint the lines of the rows ``keys`` that are on screen (a page, not all)."""
         top = int(self.scroll_y)
-        for key in keys:
-            index = self.get_row_index(key)
-            if top <= index < top + self._page:
+        for index, key in enumerate(self._keys[top : top + self._page], top):
+            if key in keys:
                 self.refresh_line(index + 1)  # line 0 is the header
 
     # --- the cursor ----------------------------------------------------------------------
