@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import zip_longest
+
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
@@ -87,10 +89,8 @@ class HostCard(Widget):
         lines = list(card_text(status, now, drift).split("\n"))
         # A card's size is set by the stylesheet (1fr x 3), never by its text: repaint the
         # lines that changed, not the card, and never the screen's layout.
-        for y in range(max(len(lines), len(self._lines))):
-            old = self._lines[y] if y < len(self._lines) else None
-            new = lines[y] if y < len(lines) else None
-            if old is None or new is None or old.plain != new.plain or old.spans != new.spans:
+        for y, (old, new) in enumerate(zip_longest(self._lines, lines)):
+            if old != new:  # rich compares the text and its styles
                 self.refresh(Region(0, y, self.size.width, 1))
         self._lines = lines
 
