@@ -471,6 +471,13 @@ def render(res: dict[str, Any], raw_name: str) -> str:
                     f"| {phase} | {len(ps)} | {secs(median(d))} / {secs(max(d))} | "
                     f"{min(p['ok'] for p in ps)} | {', '.join(states)} |"
                 )
+        rs = scale.get("refresh_slots")
+        if rs:
+            w(
+                f"\nWarm refreshes ran at most {rs['peak']} at once ({rs['slots']} refresh slots, "
+                f"two per core; {rs['overflows']} refresh(es) waited out the slot wait and ran "
+                "without one).\n"
+            )
         if scale.get("show_fleet_unfinished"):
             w(
                 f"\n{scale['show_fleet_unfinished']} call(s) of `show_fleet` had not returned "

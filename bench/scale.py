@@ -366,6 +366,12 @@ async def scenario(
                 out["recovered_after"] = done[-1]["start"] + done[-1]["seconds"] - t_back
                 break
             await asyncio.sleep(0.2)
+        slots = poller.slots  # warm refreshes at once (tropconsole.remote.slots)
+        out["refresh_slots"] = {
+            "slots": slots.slots,
+            "peak": slots.peak,
+            "overflows": slots.overflows,
+        }
         app.exit()
 
 

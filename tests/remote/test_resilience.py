@@ -96,6 +96,40 @@ def test_a_sick_host_goes_stale_alone_and_recovers(lab: Any) -> None:
                 assert h.counters.handshakes == handshakes[h.host]
 
 
+def test_a_host_hung_in_the_only_refresh_slot_delays_the_others_by_the_slot_wait_only(
+    lab: Any,
+) -> None:
+    """Warm refreshes take a slot (remote.slots); with one slot they run one at a time, and a
+    frozen host that keeps it makes the others wait the slot wait, not its timeout."""
+    victim = quiet_host(lab)
+    inv = lab_inventory(lab)
+    first = (inv.host(victim.name),)  # submitted first, so it takes the slot before it hangs
+    inv = dataclasses.replace(inv, hosts=first + tuple(e for e in inv.hosts if e not in first))
+    with FleetPoller(inv, timeout=TIMEOUT, refresh_slots=1) as poller:
+        for h in lab.hosts:
+            poll_until(poller, h.name, HostState.OK, timeout=20)
+        execs = {h.host: h.counters.execs for h in poller.poll().hosts}
+        for _ in range(3):
+            snap = poller.poll()
+            healthy_others(snap, victim.name, execs)
+            assert snap.host(victim.name).state == HostState.OK
+            execs[victim.name] = snap.host(victim.name).counters.execs
+        # one at a time, but for those that waited out the slot wait on a busy machine
+        assert poller.slots.peak <= 1 + poller.slots.overflows
+        with sshd_frozen(victim):
+            # the victim's refresh starts first, takes the slot and hangs in it
+            before = poller.slots.overflows
+            start = time.time()  # the poller's clock: snapshots are stamped with it
+            snap = poller.poll()
+            healthy_others(snap, victim.name, execs)
+            assert snap.host(victim.name).state == HostState.STALE
+            # the others ran without the slot, a slot wait later, not a timeout later
+            assert poller.slots.overflows > before
+            done = max(h.snapshot.taken_at for h in snap.hosts if h.host != victim.name)
+            assert done - start < TIMEOUT / 2, f"others done {done - start:.1f}s after the start"
+        poll_until(poller, victim.name, HostState.OK, timeout=20)
+
+
 def test_closing_does_not_wait_for_an_abandoned_refresh(lab: Any) -> None:
     """Quitting the console with a host that stopped answering is immediate: a refresh
     abandoned at its timeout (here stuck in a libvirt call: libvirtd is frozen, and only

@@ -13,6 +13,9 @@ Why it is built this way:
   ``last_ok``) its age, so an operator still sees what was there a minute ago.
 * Reconnects back off exponentially (1 s doubling, capped at 60 s) so a dead host costs
   one failed connect now and then, not one per refresh.
+* Warm refreshes run a few at a time (``remote.slots``: two per core, a refresh waits at
+  most a quarter second for its turn), so a large fleet's refresh does not put every
+  thread on the interpreter lock at once while the operator types.
 * Counters (handshakes, execs, RPCs) are exposed per host: steady state opens no
   connection and runs exactly one SSH exec per host per refresh, and tests assert that.
 """
@@ -20,6 +23,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +34,7 @@ from tropconsole.core.live import Counters, FleetSnapshot, HostSnapshot, HostSta
 from tropconsole.remote.apply import LibvirtApplier
 from tropconsole.remote.inventory import Inventory
 from tropconsole.remote.libvirt_conn import LibvirtSession
+from tropconsole.remote.slots import SLOT_WAIT, RefreshSlots
 from tropconsole.remote.ssh import SshSession
 from tropconsole.remote.tunnel import libvirt_session
 
@@ -73,6 +78,7 @@ class FleetPoller:
         backoff_base: float = BACKOFF_BASE,
         backoff_cap: float = BACKOFF_CAP,
         clock: Callable[[], float] = time.time,
+        refresh_slots: int | None = None,
     ) -> None:
         self.inventory = inventory
         self.read_only = inventory.read_only if read_only is None else read_only
@@ -80,6 +86,8 @@ class FleetPoller:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._clock = clock
+        # warm refreshes at once (None: two per core); see remote.slots
+        self.slots = RefreshSlots(refresh_slots, wait=min(SLOT_WAIT, self.timeout / 4))
         self._hosts: dict[str, _Host] = {}
         for entry in inventory.hosts:
             ssh = SshSession(entry.name, inventory, timeout=self.timeout)
@@ -156,27 +164,30 @@ class FleetPoller:
             cf.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
 
     def _refresh(self, h: _Host) -> HostSnapshot:
-        """One refresh of one host, in a worker thread. Drops dead connections on failure."""
+        """One refresh of one host, in a worker thread. Drops dead connections on failure.
+        A warm one (both connections up) takes a refresh slot first."""
         opening: cf.Future[object] | None = None
+        warm = h.ssh.connected and h.libvirt.connected
         try:
-            h.libvirt.reset_timing()
-            if not h.libvirt.connected:
-                # open libvirt (its channel, or its own ssh) while the links exec runs
-                opening = self._openers.submit(h.libvirt.connection)
-            links = h.ssh.read_links()
-            if opening is not None:
-                opening.result()
-            networks, leases = h.libvirt.read_networks(h.ssh.read_file)
-            nics = h.libvirt.read_nics()
-            return HostSnapshot(
-                host=h.name,
-                taken_at=self._clock(),
-                rtt_ms=h.libvirt.fastest_ms,
-                links=links,
-                networks=networks,
-                leases=leases,
-                nics=nics,
-            )
+            with self.slots.slot() if warm else contextlib.nullcontext():
+                h.libvirt.reset_timing()
+                if not h.libvirt.connected:
+                    # open libvirt (its channel, or its own ssh) while the links exec runs
+                    opening = self._openers.submit(h.libvirt.connection)
+                links = h.ssh.read_links()
+                if opening is not None:
+                    opening.result()
+                networks, leases = h.libvirt.read_networks(h.ssh.read_file)
+                nics = h.libvirt.read_nics()
+                return HostSnapshot(
+                    host=h.name,
+                    taken_at=self._clock(),
+                    rtt_ms=h.libvirt.fastest_ms,
+                    links=links,
+                    networks=networks,
+                    leases=leases,
+                    nics=nics,
+                )
         except BaseException:
             if opening is not None:
                 cf.wait([opening])  # bounded by the connect timeouts; never close under it
