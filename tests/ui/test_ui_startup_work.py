@@ -151,6 +151,21 @@ for rows in (500, 1999, 2000, 3000, 3999, 4000, 9000):
     counts.append(policy.freezes - before)
 out["freezes"] = counts
 out["young_threshold"] = gc.get_threshold()[0]
+out["oldest_threshold"] = gc.get_threshold()[2]
+# full collections: only from idle(), when due and the keys are quiet, or overdue
+full = lambda: gc.get_stats()[2]["collections"]
+now = [policy.last_full]
+policy._clock = lambda: now[0]
+ran = []
+# (seconds since the last full collection, seconds since the last key)
+for since, quiet in ((30, 100), (61, 0.5), (61, 100), (700, 0), (1, 100)):
+    now[0] = policy.last_full + since
+    before = full()
+    done = policy.idle(now[0] - quiet)
+    ran.append([done, full() - before])
+out["idle"] = ran
+policy.stopped()
+out["restored"] = gc.get_threshold()
 print(json.dumps(out))
 """
 
@@ -168,6 +183,15 @@ def test_the_gc_policy_freezes_after_start_up_and_when_rows_double() -> None:
     assert out["disabled_while_starting"] and out["enabled_after"] and out["frozen_at_start"]
     assert out["freezes"] == [0, 0, 1, 0, 0, 1, 1]
     assert out["young_threshold"] >= 10_000
+    assert out["oldest_threshold"] >= 1_000_000  # CPython starts no full collection itself
+    assert out["idle"] == [
+        [False, 0],  # 30 s after the last: not due
+        [False, 0],  # due, but a key came half a second ago
+        [True, 1],  # due and the keys quiet: one full collection, really run
+        [True, 1],  # overdue: runs even with a key just now
+        [False, 0],  # one ran a second ago
+    ]
+    assert out["restored"] == [700, 10, 10]  # CPython's defaults again once stopped
 
 
 def test_the_row_builder_works_from_the_poll_workers_thread() -> None:
@@ -189,12 +213,17 @@ class RecordingPolicy:
     def __init__(self, painted: list[float]) -> None:
         self.painted = painted
         self.frames_before: list[int] = []
+        self.offers: list[float] = []  # last key times the app gave ``idle``
 
     def started(self) -> None:
         self.frames_before.append(len(self.painted))
 
     def rows_held(self, rows: int) -> None:
         pass
+
+    def idle(self, last_key: float) -> bool:
+        self.offers.append(last_key)
+        return False
 
 
 @pytest.mark.asyncio
@@ -228,3 +257,27 @@ async def test_the_gc_freeze_waits_for_the_first_frame(make_console, monkeypatch
         # Once, and only once the main screen has been painted: the freeze holds the
         # interpreter for milliseconds and must not stand between start-up and frame one.
         assert len(policy.frames_before) == 1 and policy.frames_before[0] >= 1
+
+
+@pytest.mark.asyncio
+async def test_the_app_offers_full_collections_with_the_time_of_the_last_key(
+    make_console,
+) -> None:
+    console = make_console()
+    policy = RecordingPolicy([])
+    app = create_app(
+        console.source,
+        console.service,
+        read_only=False,
+        clock=frozen,
+        demo=True,
+        cursor_blink=False,
+        autopoll=False,
+        gc_policy=policy,  # type: ignore[arg-type]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        pressed = time.monotonic()
+        await pilot.press("down")
+        # the once-a-second offer after the key carries its time, not the start-up's
+        await until(pilot, lambda: any(t >= pressed for t in policy.offers), timeout=5)

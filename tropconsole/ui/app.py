@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Provider
@@ -53,6 +53,9 @@ DEFAULT_REFRESH = 5.0
 # 5-10 ms, so it waits until the first frame has been written out and settled, and it
 # still comes before the first poll (``MainScreen`` starts it 0.05 s after that frame).
 GC_FREEZE_DELAY = 0.03
+# How often the app offers the garbage-collector policy a full collection (it runs one
+# only when due and no key came for a while: ``GcPolicy.idle``).
+GC_IDLE_CHECK = 1.0
 
 # Builds the reservation service when it is first needed (the first poll reads the config
 # repo through it, in the poll worker): importing and building it is not start-up work.
@@ -124,6 +127,7 @@ class TropConsole(DriftAppWork, App[int]):
         self._service_lock = threading.Lock()
         self._rows = RowBuilder()  # used by the poll worker only
         self.gc_policy = gc_policy
+        self.last_key = time.monotonic()  # when the operator last pressed a key
         self.refresh_interval = refresh_interval
         self.clock = clock
         self.demo = demo
@@ -160,6 +164,16 @@ class TropConsole(DriftAppWork, App[int]):
         self.push_screen(MainScreen())  # its on_mount starts the first poll
         if self.gc_policy is not None:
             self.call_after_refresh(self.set_timer, GC_FREEZE_DELAY, self.gc_policy.started)
+            self.set_interval(GC_IDLE_CHECK, self._collect_when_idle)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.last_key = time.monotonic()
+        await super().on_event(event)
+
+    def _collect_when_idle(self) -> None:
+        if self.gc_policy is not None:
+            self.gc_policy.idle(self.last_key)
 
     def on_unmount(self) -> None:
         with contextlib.suppress(Exception):  # closing on the way out must not mask the exit

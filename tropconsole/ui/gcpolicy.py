@@ -29,6 +29,17 @@ everything made later, and the young generation's threshold is raised from 700 t
 collections instead of dozens, each still a fraction of a millisecond per thousand
 objects.
 
+A full collection still traces everything made since the last freeze; with 10 000
+leases refreshed every second that is ~40 ms (``bench/scale.py``), and CPython starts one
+whenever enough objects have survived, in the middle of whatever the console was doing:
+once in a while a key waited behind it. So once start-up is over, automatic full
+collections are off (the oldest generation's threshold is out of reach) and the console
+asks for one itself, from a once-a-second timer (``idle``): at most one every
+``FULL_EVERY`` seconds, when no key has come for ``IDLE`` seconds, and after
+``FULL_OVERDUE`` seconds one runs even while keys keep coming, so cyclic garbage that
+reached the oldest generation is still freed within minutes. Young collections run as
+usual.
+
 It is interpreter-wide, so only the console's own process installs it (``run_console``
 and the benchmarks that measure the console as it runs); tests do not.
 """
@@ -36,15 +47,25 @@ and the benchmarks that measure the console as it runs); tests do not.
 from __future__ import annotations
 
 import gc
+import time
+from collections.abc import Callable
 
 MIN_ROWS = 2_000
 YOUNG = 10_000
+NO_AUTO_FULL = 1_000_000_000  # the oldest generation's threshold: automatic full never comes
+FULL_EVERY = 60.0  # seconds: at most one full collection a minute ...
+IDLE = 2.0  # ... when no key has come for this long
+FULL_OVERDUE = 600.0  # seconds: then one runs whatever the keys do
 
 
 class GcPolicy:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.frozen_at_rows = 0
         self.freezes = 0
+        self.full_collections = 0  # the ones ``idle`` ran
+        self._clock = clock
+        self._thresholds: tuple[int, int, int] | None = None  # as before ``started``
+        self.last_full = 0.0
 
     def starting(self) -> None:
         """Start-up begins: no collections until ``started`` (or ``stopped``)."""
@@ -52,14 +73,34 @@ class GcPolicy:
 
     def started(self) -> None:
         """Start-up is over (the first frame is painted): freeze what it built."""
-        gen0, gen1, gen2 = gc.get_threshold()
-        gc.set_threshold(max(gen0, YOUNG), gen1, gen2)
+        if self._thresholds is None:
+            gen0, gen1, gen2 = gc.get_threshold()
+            self._thresholds = (gen0, gen1, gen2)
+            gc.set_threshold(max(gen0, YOUNG), gen1, NO_AUTO_FULL)
         self._freeze()
+        self.last_full = self._clock()
         gc.enable()
 
     def stopped(self) -> None:
         """The console is gone (or never started): collect as usual again."""
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
         gc.enable()
+
+    def idle(self, last_key: float) -> bool:
+        """Called about once a second with the time of the last key (the policy's clock):
+        runs the full collection when it is due and the keys are quiet, or overdue."""
+        if self._thresholds is None:  # not started, or stopped: CPython's own policy
+            return False
+        now = self._clock()
+        since = now - self.last_full
+        if since >= FULL_OVERDUE or (since >= FULL_EVERY and now - last_key >= IDLE):
+            gc.collect()
+            self.last_full = self._clock()
+            self.full_collections += 1
+            return True
+        return False
 
     def rows_held(self, rows: int) -> None:
         """The console's tables now show ``rows`` rows in all."""
