@@ -458,7 +458,12 @@ def render(res: dict[str, Any], raw_name: str) -> str:
         if gcs:
             w(
                 f"Full garbage collections during the run: {len(gcs)}, median {ms(median(gcs))}, "
-                f"max {ms(max(gcs))} (each one stops the event loop).\n"
+                f"max {ms(max(gcs))} (each one stops the event loop)"
+                + (
+                    f"; {scale['gc_full_while_keys']} of them while keys were being sent.\n"
+                    if "gc_full_while_keys" in scale
+                    else ".\n"
+                )
             )
         w("| polls | n | duration median / max | hosts OK (min) | victim states |")
         w("|---|---|---|---|---|")

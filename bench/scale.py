@@ -349,6 +349,7 @@ async def scenario(
 
         screen.show_fleet = timed(screen.show_fleet, shows)
         out["baseline"] = []
+        keys_from = time.perf_counter()
         await keys(app, table, seconds / 2, every, busy, gcw, out["baseline"])
         out["t_hole"] = time.monotonic()
         iptables(victim["netns"], "-I")
@@ -356,6 +357,7 @@ async def scenario(
         log(f"scale: {victim['name']} blackholed ({victim['netns']})")
         out["blackholed"] = []
         await keys(app, table, seconds, every, busy, gcw, out["blackholed"])
+        out["keys_span"] = (keys_from, time.perf_counter())  # both phases, perf_counter
         iptables(victim["netns"], "-D")
         hole["netns"] = None
         out["t_back"] = t_back = time.monotonic()
@@ -397,6 +399,8 @@ def finish(out: dict[str, Any]) -> dict[str, Any]:
         1 for _, b in list(out.get("show_fleet_raw", [])) if b == float("inf")
     )
     res["gc_full"] = [b - a for a, b in list(out.get("gc_raw", []))]
+    k0, k1 = out.get("keys_span", (float("-inf"), float("inf")))
+    res["gc_full_while_keys"] = sum(1 for a, b in list(out.get("gc_raw", [])) if a < k1 and b > k0)
     for phase in ("baseline", "blackholed"):
         if out.get(phase):
             res[f"{phase}_summary"] = summary(list(out[phase]))
