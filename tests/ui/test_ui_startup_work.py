@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import AUTHOR, frozen
@@ -226,6 +227,19 @@ class RecordingPolicy:
         return False
 
 
+def policy_app(console: Any, policy: RecordingPolicy) -> Any:
+    return create_app(
+        console.source,
+        console.service,
+        read_only=False,
+        clock=frozen,
+        demo=True,
+        cursor_blink=False,
+        autopoll=False,
+        gc_policy=policy,  # type: ignore[arg-type]
+    )
+
+
 @pytest.mark.asyncio
 async def test_the_gc_freeze_waits_for_the_first_frame(make_console, monkeypatch) -> None:
     from textual.screen import Screen
@@ -239,18 +253,8 @@ async def test_the_gc_freeze_waits_for_the_first_frame(make_console, monkeypatch
             painted.append(time.monotonic())
 
     monkeypatch.setattr(Screen, "_compositor_refresh", noting_paint)
-    console = make_console()
     policy = RecordingPolicy(painted)
-    app = create_app(
-        console.source,
-        console.service,
-        read_only=False,
-        clock=frozen,
-        demo=True,
-        cursor_blink=False,
-        autopoll=False,
-        gc_policy=policy,  # type: ignore[arg-type]
-    )
+    app = policy_app(make_console(), policy)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: bool(policy.frames_before))
         await settle(pilot)
@@ -263,18 +267,8 @@ async def test_the_gc_freeze_waits_for_the_first_frame(make_console, monkeypatch
 async def test_the_app_offers_full_collections_with_the_time_of_the_last_key(
     make_console,
 ) -> None:
-    console = make_console()
     policy = RecordingPolicy([])
-    app = create_app(
-        console.source,
-        console.service,
-        read_only=False,
-        clock=frozen,
-        demo=True,
-        cursor_blink=False,
-        autopoll=False,
-        gc_policy=policy,  # type: ignore[arg-type]
-    )
+    app = policy_app(make_console(), policy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         pressed = time.monotonic()
