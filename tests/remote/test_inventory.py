@@ -16,6 +16,7 @@ repo = "heliodines"
 refresh_interval = 2
 timeout = 3.5
 known_hosts = ["kh"]
+refresh_slots = 12
 
 [hosts.trop01]
 ssh_host = "198.18.1.2"
@@ -50,6 +51,8 @@ def test_good_inventory_resolves_paths_and_defaults(tmp_path: Path) -> None:
     assert inv.repo == str(tmp_path / "heliodines")
     assert inv.known_hosts == (str(tmp_path / "kh"),)
     assert (inv.refresh_interval, inv.timeout, inv.read_only) == (2.0, 3.5, False)
+    assert inv.refresh_slots == 12
+    assert load_inventory(write(tmp_path, "[hosts.a]\n")).refresh_slots is None  # per core
 
 
 @pytest.mark.parametrize(
@@ -75,6 +78,9 @@ def test_good_inventory_resolves_paths_and_defaults(tmp_path: Path) -> None:
         ('repo = "x"\n', "hosts: missing"),
         ("hosts = 3\n", "hosts: expected a table of hosts, got 3"),
         ("[hosts]\n", "hosts: empty"),
+        ("refresh_slots = 0\n[hosts.a]\n", "refresh_slots: expected a whole number of refre"),
+        ("refresh_slots = 2.5\n[hosts.a]\n", "refresh_slots: expected a whole number"),
+        ("refresh_slots = true\n[hosts.a]\n", "refresh_slots: expected a whole number"),
         ('ssh_config = "nope"\n[hosts.a]\n', "ssh_config: no such file"),
         ("[hosts.a\n", "not valid TOML"),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -65,3 +66,18 @@ def test_slots_default_to_two_per_usable_core_and_must_be_positive() -> None:
     assert RefreshSlots().slots == default_slots()
     with pytest.raises(ValueError, match="at least 1"):
         RefreshSlots(0)
+
+
+def test_the_poller_takes_its_slots_from_the_inventory_unless_told() -> None:
+    from tropconsole.remote.inventory import HostEntry, Inventory
+    from tropconsole.remote.poller import FleetPoller
+
+    inv = Inventory(path="", hosts=(HostEntry("a", "198.18.0.1"),), refresh_slots=7)
+    # nothing connects until the first poll
+    with FleetPoller(inv) as poller:
+        assert poller.slots.slots == 7
+    with FleetPoller(inv, refresh_slots=2) as poller:
+        assert poller.slots.slots == 2
+    with FleetPoller(dataclasses.replace(inv, refresh_slots=None), timeout=0.4) as poller:
+        assert poller.slots.slots == default_slots()
+        assert poller.slots.wait == 0.1  # a quarter of a short timeout

@@ -33,6 +33,7 @@ _TOP_KEYS = frozenset(
         "ssh_config",
         "known_hosts",
         "libvirt_transport",
+        "refresh_slots",
         "hosts",
     }
 )
@@ -72,6 +73,7 @@ class Inventory:
     ssh_config: str | None = None  # absolute path, or None when there is none to read
     known_hosts: tuple[str, ...] = ()  # extra known_hosts files, absolute paths
     libvirt_transport: str = "tunnel"  # one of LIBVIRT_TRANSPORTS
+    refresh_slots: int | None = None  # warm refreshes at once; None: two per core
 
     def host(self, name: str) -> HostEntry | None:
         for h in self.hosts:
@@ -146,6 +148,10 @@ def parse_inventory(data: Mapping[str, Any], path: str) -> Inventory:
     if transport not in LIBVIRT_TRANSPORTS:
         c.fail("libvirt_transport", f'expected "tunnel" or "ssh", got {transport!r}')
 
+    slots = data.get("refresh_slots")
+    if slots is not None and (isinstance(slots, bool) or not isinstance(slots, int) or slots < 1):
+        c.fail("refresh_slots", f"expected a whole number of refreshes >= 1, got {_show(slots)}")
+
     return Inventory(
         path=path,
         hosts=hosts,
@@ -156,6 +162,7 @@ def parse_inventory(data: Mapping[str, Any], path: str) -> Inventory:
         ssh_config=ssh_config,
         known_hosts=known,
         libvirt_transport=transport,
+        refresh_slots=slots,
     )
 
 

@@ -86,8 +86,9 @@ class FleetPoller:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self._clock = clock
-        # warm refreshes at once (None: two per core); see remote.slots
-        self.slots = RefreshSlots(refresh_slots, wait=min(SLOT_WAIT, self.timeout / 4))
+        # warm refreshes at once (None: the inventory's, else two per core); remote.slots
+        slots = inventory.refresh_slots if refresh_slots is None else refresh_slots
+        self.slots = RefreshSlots(slots, wait=min(SLOT_WAIT, self.timeout / 4))
         self._hosts: dict[str, _Host] = {}
         for entry in inventory.hosts:
             ssh = SshSession(entry.name, inventory, timeout=self.timeout)

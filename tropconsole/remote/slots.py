@@ -9,8 +9,9 @@ the console's event loop is one more contender, and a key pressed then waited be
 for a core and keys up to 45 ms to be painted). Started a few at a time the same work takes
 about as long (it was CPU-bound anyway) and the loop finds a core and the lock at once.
 
-So a refresh takes a slot first, at most ``slots`` of them at once (default two per core
-this process may run on). A refresh never waits more than ``wait`` seconds for one:
+So a refresh takes a slot first, at most ``slots`` of them at once (the inventory's
+``refresh_slots``, default two per core this process may run on; a fleet far away, whose
+refreshes mostly wait on the network, wants more). A refresh never waits more than ``wait`` seconds for one:
 after that it runs without a slot. A host that hangs therefore holds only its own slot,
 and even when every slot is held by hung hosts the others are delayed by ``wait``, not
 stalled. Connecting (the first refresh, a reconnect) does not take a slot: the cold fleet
