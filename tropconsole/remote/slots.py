@@ -11,11 +11,11 @@ about as long (it was CPU-bound anyway) and the loop finds a core and the lock a
 
 So a refresh takes a slot first, at most ``slots`` of them at once (the inventory's
 ``refresh_slots``, default two per core this process may run on; a fleet far away, whose
-refreshes mostly wait on the network, wants more). A refresh never waits more than ``wait`` seconds for one:
-after that it runs without a slot. A host that hangs therefore holds only its own slot,
-and even when every slot is held by hung hosts the others are delayed by ``wait``, not
-stalled. Connecting (the first refresh, a reconnect) does not take a slot: the cold fleet
-snapshot is wanted as fast as the machine allows.
+refreshes mostly wait on the network, wants more). A refresh never waits more than
+``wait`` seconds for one: after that it runs without a slot. A host that hangs therefore
+holds only its own slot, and even when every slot is held by hung hosts the others are
+delayed by ``wait``, not stalled. Connecting (the first refresh, a reconnect) does not
+take a slot: the cold fleet snapshot is wanted as fast as the machine allows.
 """
 
 from __future__ import annotations
