@@ -168,8 +168,8 @@ class FleetPoller:
         """One refresh of one host, in a worker thread. Drops dead connections on failure.
         A warm one (both connections up) takes a refresh slot first."""
         opening: cf.Future[object] | None = None
-        warm = h.ssh.connected and h.libvirt.connected
         try:
+            warm = h.ssh.connected and h.libvirt.connected  # inside: isAlive() may raise
             with self.slots.slot() if warm else contextlib.nullcontext():
                 h.libvirt.reset_timing()
                 if not h.libvirt.connected:
