@@ -479,8 +479,8 @@ def render(res: dict[str, Any], raw_name: str) -> str:
         rs = scale.get("refresh_slots")
         if rs:
             w(
-                f"\nWarm refreshes ran at most {rs['peak']} at once ({rs['slots']} refresh slots, "
-                f"two per core; {rs['overflows']} refresh(es) waited out the slot wait and ran "
+                f"\nWarm refreshes ran at most {rs['peak']} at once ({rs['slots']} refresh slots; "
+                f"{rs['overflows']} refresh(es) waited out the slot wait and ran "
                 "without one).\n"
             )
         if scale.get("show_fleet_unfinished"):

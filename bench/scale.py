@@ -399,8 +399,10 @@ def finish(out: dict[str, Any]) -> dict[str, Any]:
         1 for _, b in list(out.get("show_fleet_raw", [])) if b == float("inf")
     )
     res["gc_full"] = [b - a for a, b in list(out.get("gc_raw", []))]
-    k0, k1 = out.get("keys_span", (float("-inf"), float("inf")))
-    res["gc_full_while_keys"] = sum(1 for a, b in list(out.get("gc_raw", [])) if a < k1 and b > k0)
+    keys_span = [out.get("keys_span", (float("-inf"), float("inf")))]
+    res["gc_full_while_keys"] = sum(
+        busy_overlap(a, b, keys_span) for a, b in list(out.get("gc_raw", []))
+    )
     for phase in ("baseline", "blackholed"):
         if out.get(phase):
             res[f"{phase}_summary"] = summary(list(out[phase]))

@@ -169,10 +169,11 @@ class FleetPoller:
         A warm one (both connections up) takes a refresh slot first."""
         opening: cf.Future[object] | None = None
         try:
-            warm = h.ssh.connected and h.libvirt.connected  # inside: isAlive() may raise
+            libvirt_up = h.libvirt.connected  # inside the try: isAlive() may raise
+            warm = libvirt_up and h.ssh.connected
             with self.slots.slot() if warm else contextlib.nullcontext():
                 h.libvirt.reset_timing()
-                if not h.libvirt.connected:
+                if not libvirt_up:
                     # open libvirt (its channel, or its own ssh) while the links exec runs
                     opening = self._openers.submit(h.libvirt.connection)
                 links = h.ssh.read_links()

@@ -62,7 +62,6 @@ class GcPolicy:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.frozen_at_rows = 0
         self.freezes = 0
-        self.full_collections = 0  # the ones ``idle`` ran
         self._clock = clock
         self._thresholds: tuple[int, int, int] | None = None  # as before ``started``
         self.last_full = 0.0
@@ -98,7 +97,6 @@ class GcPolicy:
         if since >= FULL_OVERDUE or (since >= FULL_EVERY and now - last_key >= IDLE):
             gc.collect()
             self.last_full = self._clock()
-            self.full_collections += 1
             return True
         return False
 
