@@ -208,3 +208,20 @@ def test_a_plain_copy_without_git_is_a_clear_error(tmp_path: Path) -> None:
     shutil.rmtree(copy / ".git")
     with pytest.raises(TropError, match="git log failed"):
         read_history(copy)
+
+
+def test_the_operators_git_config_does_not_change_what_is_read(repo: Path) -> None:
+    ReservationService(repo).add(ReservationRequest(host="trop02", name="Newhost"))
+    plain = read_history(repo)
+    for key, value in (
+        ("diff.noprefix", "true"),
+        ("diff.mnemonicPrefix", "true"),
+        ("color.ui", "always"),
+        ("diff.renames", "copies"),
+        ("diff.relative", "true"),
+        ("log.showSignature", "true"),
+        ("core.quotePath", "true"),
+    ):
+        git(repo, "config", key, value)
+    assert read_history(repo) == plain
+    assert plain[0].changes[0].path == TROP02_DEFAULT

@@ -315,7 +315,7 @@ def _stream(repo: Path, args: list[str]) -> Generator[HistoryCommit, None, None]
     env["LC_ALL"] = "C"
     cmd = ["git", "-C", str(repo), "-c", "core.quotePath=false", "-c", "log.showSignature=false"]
     cmd += [*args[:1], "-p", "--unified=0", "--no-renames", "--no-color", "--no-ext-diff"]
-    cmd += ["--no-textconv", *args[1:]]
+    cmd += ["--no-textconv", "--no-relative", "--src-prefix=a/", "--dst-prefix=b/", *args[1:]]
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.PIPE,
