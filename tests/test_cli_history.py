@@ -181,7 +181,7 @@ def test_help_texts_say_what_is_refused(capsys: pytest.CaptureFixture[str]) -> N
     parser = build_parser()
     for command, words in (
         ("history", ["--host", "--json", "--limit", "REVERT", "changed entry"]),
-        ("revert", ["COMMIT", "--apply", "--dry-run", "--author", "merge", "exit 2"]),
+        ("revert", ["COMMIT", "--apply", "--dry-run", "--author", "merge", "exit 2", "read-only"]),
     ):
         with pytest.raises(SystemExit):
             parser.parse_args([command, "--help"])

@@ -55,8 +55,8 @@ def register(subparsers: Any) -> None:
         "one line made like 'reserve'/'unreserve' do: validated against the whole fleet, "
         "under the repo's lock, only if the branch did not move meanwhile. Refused (exit 2) "
         "when COMMIT is a merge, changed other files, other lines or more than one entry, "
-        "when the entry it added is gone, or when the MAC/IP it removed is taken since. "
-        "With --apply, also apply the undo live on the hyper-visor.",
+        "when the entry it added is gone, when the MAC/IP it removed is taken since, and in "
+        "read-only mode. With --apply, also apply the undo live on the hyper-visor.",
     )
     rev.add_argument("commit", metavar="COMMIT", help="the commit to undo (hash, as in history)")
     _write_options(rev)
