@@ -1,7 +1,7 @@
 """``python -m bench``: start lab sizes, run every section, write the Markdown report.
 
     python -m bench [--quick] [--sizes 1,4,8,16] [--out bench/results/latest.md]
-                    [--only fleet,table,startup,scale] [--lab-dir DIR]
+                    [--only fleet,table,startup,scale,history] [--lab-dir DIR]
 
 Sections run in their own processes (``python -m bench.<section>``); labs are started with
 ``lab/up N`` in a directory and prefix of the benchmark's own and removed afterwards.
@@ -31,7 +31,7 @@ from bench.lab import (
     LabFailed,
 )
 
-SECTIONS = ("table", "startup", "fleet", "scale")
+SECTIONS = ("table", "startup", "fleet", "scale", "history")
 
 
 def section(module: str, *args: str, timeout: float = 1800) -> dict[str, Any]:
@@ -70,6 +70,8 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
         "scale_seconds": 10.0 if quick else 30.0,
         "scale_deadline": 60.0 if quick else 200.0,
         "scale_hosts": 16 if 16 in sizes else max(sizes),
+        "history_commits": 10_000,
+        "history_repeats": 3 if quick else 5,
     }
 
 
@@ -129,6 +131,18 @@ def main(argv: list[str] | None = None) -> int:
         log("start-up section")
         results["startup"] = attempt(
             "startup", lambda: section("startup", "--repeats", str(p["startup_repeats"]))
+        )
+    if "history" in only:
+        log("history section")
+        results["history"] = attempt(
+            "history",
+            lambda: section(
+                "history",
+                "--commits",
+                str(p["history_commits"]),
+                "--repeats",
+                str(p["history_repeats"]),
+            ),
         )
     if only & {"fleet", "scale"}:
         for n in p["sizes"] if "fleet" in only else [p["scale_hosts"]]:

@@ -512,6 +512,10 @@ def render(res: dict[str, Any], raw_name: str) -> str:
                 )
                 + ".\n"
             )
+    if res.get("history"):
+        from bench.history import report_lines
+
+        lines.extend(report_lines(res["history"]))
     return "\n".join(lines) + "\n"
 
 

@@ -49,13 +49,15 @@ class Plan:
     new_text: str
     diff: str  # unified diff, a/ and b/ prefixed like git's
     head: str | None  # commit the fleet was read at
+    reverts: str | None = None  # the commit this plan undoes (``revert``), full hash
 
     @property
     def subject(self) -> str:
         verb = "reserve" if self.action == "add" else "unreserve"
         res = self.reservation
         who = " ".join(p for p in (res.name or "(no name)", res.mac, res.ip) if p)
-        return f"{self.host}/{self.network}: {verb} {who}"
+        undo = f" (revert {self.reverts[:7]})" if self.reverts else ""
+        return f"{self.host}/{self.network}: {verb} {who}{undo}"
 
     @property
     def message(self) -> str:
@@ -70,6 +72,8 @@ class Plan:
             f"File:    {self.relpath}",
         ]
         body += [f"Warning: {w}" for w in self.warnings]
+        if self.reverts:
+            body.append(f"\nThis reverts commit {self.reverts}.")
         return f"{self.subject}\n\n" + "\n".join(body) + f"\n\nvia tropconsole {__version__}\n"
 
 
@@ -195,6 +199,59 @@ class ReservationService:
         return self._write(
             lambda: self.plan_remove(host, network, name=name, mac=mac, ip=ip), apply
         )
+
+    def plan_revert(self, commit: str) -> Plan:
+        """Undo the one entry ``commit`` added or removed: its opposite through
+        ``plan_add``/``plan_remove``, so the same validation decides (``core.history``
+        refuses any commit that did more)."""
+        from tropconsole.core.history import revert_change
+
+        found, change = revert_change(self.repo, commit)
+        res = change.reservation
+        if change.action == "removed":
+            if res.mac is None:
+                raise ValidationError(
+                    (
+                        Problem(
+                            "revert",
+                            f"the entry {found.short} removed has no MAC ({change.describe()}); "
+                            "re-add it by hand with reserve",
+                        ),
+                    )
+                )
+            request = ReservationRequest(
+                host=change.host, network=change.network, name=res.name, mac=res.mac, ip=res.ip
+            )
+            try:
+                plan = self.plan_add(request)
+            except ValidationError as err:
+                undo = f"cannot re-add the entry {found.short} removed ({change.describe()})"
+                raise ValidationError((Problem("revert", undo), *err.problems)) from err
+            return replace(plan, reverts=found.commit)
+        host_cfg = self.load().host(change.host)
+        current = host_cfg.network(change.network) if host_cfg is not None else None
+        if current is not None and not any(
+            (r.mac or "").lower() == (res.mac or "") and (r.ip, r.name) == (res.ip, res.name)
+            for r in current.reservations
+        ):
+            raise ValidationError(
+                (
+                    Problem(
+                        "revert",
+                        f"{change.where} no longer has the entry {found.short} added "
+                        f"({change.describe()}): it was removed or changed since; "
+                        "nothing to revert",
+                    ),
+                )
+            )
+        plan = self.plan_remove(change.host, change.network, name=res.name, mac=res.mac, ip=res.ip)
+        return replace(plan, reverts=found.commit)
+
+    def revert(self, commit: str, *, apply: bool = False) -> WriteResult:
+        """Commit the undo of one reservation commit, then (``apply``) apply it live,
+        as ``add`` and ``remove`` do."""
+        self._refuse_if_read_only("reverting a reservation commit")
+        return self._write(lambda: self.plan_revert(commit), apply)
 
     def _write(self, make_plan: Callable[[], Plan], apply: bool) -> WriteResult:
         git = GitRepo(self.repo)
