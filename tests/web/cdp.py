@@ -252,7 +252,9 @@ def press(browser: Browser, key: str) -> None:
         windowsVirtualKeyCode=vk,
         text=text,
     )
-    browser.call("Input.dispatchKeyEvent", type="keyUp", key=name, code=code, windowsVirtualKeyCode=vk)
+    browser.call(
+        "Input.dispatchKeyEvent", type="keyUp", key=name, code=code, windowsVirtualKeyCode=vk
+    )
 
 
 def focus_terminal(browser: Browser) -> None:

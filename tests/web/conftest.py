@@ -6,6 +6,7 @@ end with them. Everything listens on loopback only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -115,10 +116,8 @@ def stop_server(served: Served) -> None:
             os.killpg(served.proc.pid, signal.SIGKILL)
             served.proc.wait()
     # consoles left behind by the server (its process group) end with it
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(served.proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ request the page made.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -18,6 +19,8 @@ from tests.web.cdp import Browser, attach_terminal, focus_terminal, press, termi
 from tests.web.conftest import ROOT, Served, git_head, start_server, stop_server
 
 FLEET = ("trop01", "trop02", "trop03", "trop04")
+# The README's screenshot is refreshed by running this test with
+# TROPCONSOLE_UPDATE_SCREENSHOT=1; otherwise the test leaves the tree alone.
 SCREENSHOT = ROOT / "docs" / "web-view.png"
 
 
@@ -53,7 +56,9 @@ def requested_urls(browser: Browser) -> list[str]:
         for e in browser.events
         if e["method"] == "Network.requestWillBeSent"
     ]
-    urls += [e["params"]["url"] for e in browser.events if e["method"] == "Network.webSocketCreated"]
+    urls += [
+        e["params"]["url"] for e in browser.events if e["method"] == "Network.webSocketCreated"
+    ]
     return urls
 
 
@@ -106,7 +111,9 @@ def test_browser_shows_the_fleet_switches_views_and_refuses_writes(
             timeout=20,
         )
         assert "New reservation" not in refused  # no form opened
-        png = browser.screenshot(SCREENSHOT)
+        png = browser.screenshot(tmp_path / "web-view.png")
+        if os.environ.get("TROPCONSOLE_UPDATE_SCREENSHOT") == "1":
+            SCREENSHOT.write_bytes(png)
         assert png.startswith(b"\x89PNG") and len(png) > 20_000  # a rendered page, not blank
         # the host cards, cut out and enlarged by Chromium, read back by OCR
         clip = tmp_path / "cards.png"
@@ -139,7 +146,9 @@ def test_write_key_opens_the_form_only_with_write(browser: Browser, demo_repo: P
         assert "READ-ONLY" not in text
         assert all("--read-only" not in argv for argv in served.consoles())
         press(browser, "a")
-        browser.wait_for("the reservation form", lambda: "New reservation" in terminal_text(browser))
+        browser.wait_for(
+            "the reservation form", lambda: "New reservation" in terminal_text(browser)
+        )
         press(browser, "escape")
         browser.wait_for(
             "the form to close", lambda: "New reservation" not in terminal_text(browser)

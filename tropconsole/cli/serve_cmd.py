@@ -12,7 +12,6 @@ import argparse
 import sys
 from typing import Any, NoReturn
 
-
 # Options of the console itself that serve does not pass on to the consoles it starts.
 NOT_FORWARDED = {"help", "version", "read_only"}
 
@@ -124,6 +123,11 @@ def run_serve(args: argparse.Namespace) -> int:
             + (" and can write" if args.write else ""),
             file=sys.stderr,
         )
+    if not getattr(args, "demo", False):
+        # a missing or broken inventory is said once, here, not in every browser
+        from tropconsole.remote.inventory import inventory_from_args
+
+        inventory_from_args(args)
     server.check_bind(host, args.port)
     command = server.console_command(console_options(args), write=args.write)
     url = f"http://{server.url_host(host)}:{args.port}/"

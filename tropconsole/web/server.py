@@ -20,6 +20,7 @@ from typing import Any
 
 from tropconsole.core.errors import TropError
 
+
 class ServeError(TropError):
     """The server cannot start as asked (address, port): bad input, nothing served."""
 
@@ -30,9 +31,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 TITLE = "tropconsole"
 
 
-def console_command(
-    options: Sequence[str], *, write: bool, python: str = sys.executable
-) -> str:
+def console_command(options: Sequence[str], *, write: bool, python: str = sys.executable) -> str:
     """The shell command textual-serve runs for each browser session."""
     argv = [python, "-m", "tropconsole", *options]
     if not write and "--read-only" not in argv:
@@ -87,7 +86,7 @@ def serve(command: str, host: str, port: int, *, banner: Sequence[str]) -> None:
     """Run the web server until interrupted; ``banner`` lines are printed once it listens."""
     from textual_serve.server import Server
 
-    class ConsoleServer(Server):  # type: ignore[misc]
+    class ConsoleServer(Server):
         async def on_startup(self, app: Any) -> None:
             for line in banner:
                 print(line, flush=True)
