@@ -13,10 +13,24 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tests.web.cdp import Browser, attach_terminal, focus_terminal, press, terminal_text
-from tests.web.conftest import ROOT, Served, git_head, start_server, stop_server
+from tests.web.served import (  # the fixtures: browser, demo_repo
+    ROOT,
+    Served,
+    browser_fixture,
+    demo_repo_fixture,
+    git_head,
+    start_server,
+    stop_server,
+)
+
+__all__ = ["browser_fixture", "demo_repo_fixture"]
+
+if TYPE_CHECKING:
+    from tests.conftest import Lab
 
 FLEET = ("trop01", "trop02", "trop03", "trop04")
 # The README's screenshot is refreshed by running this test with
@@ -153,5 +167,26 @@ def test_write_key_opens_the_form_only_with_write(browser: Browser, demo_repo: P
         browser.wait_for(
             "the form to close", lambda: "New reservation" not in terminal_text(browser)
         )
+    finally:
+        stop_server(served)
+
+
+def test_browser_on_the_lab_fleet_read_only(browser: Browser, lab: Lab) -> None:
+    """The same page over the real lab (SSH + libvirt): hosts OK, writes refused."""
+    head = git_head(lab.repo)
+    served = start_server("--config", str(lab.inventory))
+    try:
+        assert "read-only" in served.lines[-1]
+        text = open_console(browser, served)
+        assert "READ-ONLY" in text and "DEMO" not in text
+        assert all("--read-only" in argv for argv in served.consoles())
+        press(browser, "a")
+        browser.wait_for(
+            "the read-only refusal",
+            lambda: text_with(browser, "adding a reservation is refused"),
+            timeout=20,
+        )
+        assert "New reservation" not in terminal_text(browser)
+        assert git_head(lab.repo) == head
     finally:
         stop_server(served)

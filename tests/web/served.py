@@ -1,4 +1,5 @@
-"""Start ``tropconsole serve`` and a headless Chromium for the web view tests.
+"""Start ``tropconsole serve`` and a headless Chromium for the web view tests (fixtures
+and helpers, imported by the test modules: no conftest, whose module name others share).
 
 Servers run in a session of their own so that the consoles they start per browser session
 end with them. Everything listens on loopback only.
@@ -120,15 +121,17 @@ def stop_server(served: Served) -> None:
         os.killpg(served.proc.pid, signal.SIGKILL)
 
 
-@pytest.fixture
-def demo_repo(tmp_path: Path) -> Path:
+# Fixtures under their own names, so a test module imports them without its arguments
+# shadowing the import.
+@pytest.fixture(name="demo_repo")
+def demo_repo_fixture(tmp_path: Path) -> Path:
     repo = tmp_path / "demo-repo"
     write_sample_repo(repo)
     return repo
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
+@pytest.fixture(name="browser")
+def browser_fixture() -> Iterator[Browser]:
     b = Browser(width=1280, height=720)
     try:
         yield b
