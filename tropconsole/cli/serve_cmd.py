@@ -123,15 +123,18 @@ def run_serve(args: argparse.Namespace) -> int:
             + (" and can write" if args.write else ""),
             file=sys.stderr,
         )
+    write = bool(args.write)
     if not getattr(args, "demo", False):
         # a missing or broken inventory is said once, here, not in every browser
         from tropconsole.remote.inventory import inventory_from_args
 
-        inventory_from_args(args)
+        if inventory_from_args(args).read_only and write:
+            print("tropconsole: the inventory sets read_only = true: --write changes nothing")
+            write = False
     server.check_bind(host, args.port)
-    command = server.console_command(console_options(args), write=args.write)
+    command = server.console_command(console_options(args), write=write)
     url = f"http://{server.url_host(host)}:{args.port}/"
-    mode = "with writes allowed" if args.write else "read-only"
+    mode = "with writes allowed" if write else "read-only"
     reach = "loopback only" if not remote else "reachable from other machines"
     banner = [f"serving the console {mode} on {url} ({reach}); Ctrl+C stops"]
     try:
