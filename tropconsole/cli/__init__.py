@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tropconsole.cli.drift_cmds",
     "tropconsole.cli.live_cmds",
     "tropconsole.cli.history_cmds",
+    "tropconsole.cli.serve_cmd",
 )
 
 
