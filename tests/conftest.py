@@ -20,6 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LAB_DIR = "/tmp/tropconsole-lab"
+_LAB_PLACE_VARS = ("TROPCONSOLE_LAB_PREFIX", "TROPCONSOLE_LAB_OFFSET")
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,12 @@ class Lab:
         subprocess.run(
             ["python3", str(ROOT / "lab/labctl.py"), "restart-client", c.name],
             check=True,
-            env={**os.environ, "TROPCONSOLE_LAB_DIR": str(self.dir)},
+            # The lab's own lab.json names its prefix and offset: a caller's exported
+            # TROPCONSOLE_LAB_PREFIX/OFFSET (meant for another lab) must not override them.
+            env={
+                **{k: v for k, v in os.environ.items() if k not in _LAB_PLACE_VARS},
+                "TROPCONSOLE_LAB_DIR": str(self.dir),
+            },
             capture_output=True,
         )
         return self._wait_lease(c, seen, timeout)
