@@ -188,3 +188,14 @@ def test_the_refresh_loop_stops_when_asked(demo: tuple[MetricsExporter, int, Pat
     worker.join(timeout=10)
     assert not worker.is_alive()
     assert scrape(port)["tropconsole_refreshes_total"][()] >= 2
+
+
+def test_status_and_metrics_help_document_their_exit_codes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for command in ("status", "metrics"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Exit status: 0 every host answered and no alert; 3 at least one alert; 1 a host" in text
+    assert "exit 2 for bad input (a malformed --listen, a port in use" in text
