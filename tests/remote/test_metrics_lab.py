@@ -22,6 +22,7 @@ from prometheus_client import start_http_server
 from prometheus_client.parser import text_string_to_metric_families
 
 from tropconsole.cli import main
+from tropconsole.core.alerts import AlertPolicy
 from tropconsole.core.configrepo import load_fleet, network_path
 from tropconsole.remote.metrics import MetricsExporter
 
@@ -113,7 +114,9 @@ def test_a_dead_sshd_flips_its_host_down_within_two_refreshes_and_only_it(
     lab: Any, tmp_path: Path
 ) -> None:
     victim = quiet_host(lab)
-    inv = dataclasses.replace(lab_inventory(lab), timeout=8.0)
+    inv = dataclasses.replace(
+        lab_inventory(lab), timeout=8.0, alerts=AlertPolicy(unreachable_refreshes=1)
+    )
     exporter = MetricsExporter(inv, repo=lab.repo)
     server, _ = start_http_server(0, addr="127.0.0.1", registry=exporter.registry)
     port = server.server_address[1]
@@ -138,6 +141,9 @@ def test_a_dead_sshd_flips_its_host_down_within_two_refreshes_and_only_it(
             assert up[(victim.name,)] == 0.0, "still up after two refreshes"
             assert all(v == 1.0 for (h,), v in up.items() if h != victim.name), up
             assert by(after, "tropconsole_host_unanswered_refreshes", "host")[(victim.name,)] >= 1
+            alerts = by(after, "tropconsole_alerts", "host", "kind")
+            assert alerts[(victim.name, "host-unreachable")] == 1.0
+            assert not any(k == "host-unreachable" for (h, k) in alerts if h != victim.name)
             for name in ("tropconsole_network_leases", "tropconsole_network_pool_free_addresses"):
                 old, new = by(before, name, "host", "network"), by(after, name, "host", "network")
                 assert {k: v for k, v in old.items() if k[0] != victim.name} == new, name
