@@ -281,17 +281,20 @@ class AlertTracker:
     Holds, per host, how many refreshes in a row it did not answer, and the expiry each
     lease had at the previous refresh. ``update`` returns every alert active now;
     ``new`` (after an update) holds the ones whose key was not active at the previous
-    update, which is what a console notifies about.
+    update, which is what a console notifies about; ``pools`` the pool stats of the hosts
+    that answered. Not thread-safe: feed it from the one thread that polls.
     """
 
     policy: AlertPolicy = field(default_factory=AlertPolicy)
     fleet: FleetConfig | None = None  # git's view, for the schemes; None: from host names
-    refreshes: int = 0
-    down_for: dict[str, int] = field(default_factory=dict)
-    _leases: dict[str, dict[tuple[str, str, str], _Seen]] = field(default_factory=dict)
-    active: tuple[Alert, ...] = ()
-    new: tuple[Alert, ...] = ()
-    pools: tuple[PoolStats, ...] = ()
+    refreshes: int = field(default=0, init=False)
+    down_for: dict[str, int] = field(default_factory=dict, init=False)
+    _leases: dict[str, dict[tuple[str, str, str], _Seen]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    active: tuple[Alert, ...] = field(default=(), init=False)
+    new: tuple[Alert, ...] = field(default=(), init=False)
+    pools: tuple[PoolStats, ...] = field(default=(), init=False, repr=False)
 
     def update(self, snapshot: FleetSnapshot) -> tuple[Alert, ...]:
         self.refreshes += 1
