@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tropconsole.cli.live_cmds",
     "tropconsole.cli.history_cmds",
     "tropconsole.cli.serve_cmd",
+    "tropconsole.cli.monitor_cmds",
 )
 
 

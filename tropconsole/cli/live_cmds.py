@@ -2,8 +2,12 @@
 
 It runs exactly one poll of the real fleet (the same ``FleetPoller`` the console uses), so
 what it prints is what the console would show, including stale and unreachable hosts.
-The exit code is 0 only when every host answered, so ``status`` can gate a script or feed
-a monitoring check; ``--json`` is for those scripts (raw XML is left out: use virsh).
+It also prints the alerts of ``core.alerts`` (full or nearly full DHCP ranges, leases from
+MACs outside the host's scheme, leases about to expire unrenewed, hosts unreachable for
+the inventory's number of refreshes), so ``status`` can gate a script or feed a
+monitoring check: 0 when every host answered and nothing alerts, 3 when an alert is
+present, 1 when a host did not answer (and nothing alerts). ``--json`` is for those
+scripts (raw XML is left out: use virsh).
 """
 
 from __future__ import annotations
@@ -13,41 +17,82 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported when a command runs: parsing (and the console) stay fast
+    from tropconsole.core.alerts import Alert, PoolStats
     from tropconsole.core.live import FleetSnapshot, HostStatus
+
+EXIT_OK, EXIT_UNANSWERED, EXIT_ALERTS = 0, 1, 3
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "status",
-        help="poll every hyper-visor once and print its live state",
+        help="poll every hyper-visor once, print its live state and alerts "
+        "(exit 0 ok, 3 alerts, 1 a host did not answer)",
         description="Poll every host of the inventory once (SSH + libvirt) and print, per "
-        "host: state, round trip, age, error; bridges; libvirt networks; DHCP leases. "
-        "Exit status 0 when every host answered, 1 otherwise.",
+        "host: state, round trip, age, error; bridges; libvirt networks with their DHCP pool "
+        "(addresses in the range, reserved, leased, free = in the range, neither reserved nor "
+        "leased); DHCP leases; then the alerts: DHCP range full or nearly full "
+        "([alerts] pool_warn_percent, default 90), a lease from a MAC outside the host's "
+        "scheme, a lease expiring within lease_expiry_minutes (default 10) unrenewed, a host "
+        "unreachable for unreachable_refreshes refreshes (default 3; one status run makes one "
+        "or two). Exit status: 0 every host answered and no alert; 3 at least one alert; "
+        "1 a host did not answer (no alert); 2 bad input (inventory, options).",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=run_status)
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from tropconsole.core.alerts import AlertTracker
     from tropconsole.core.live import HostState
     from tropconsole.remote.inventory import inventory_from_args
     from tropconsole.remote.poller import FleetPoller
 
     inventory = inventory_from_args(args)
+    tracker = AlertTracker(inventory.alerts)
     with FleetPoller(inventory, read_only=inventory.read_only) as poller:
         snap = poller.poll()
         if any(h.state == HostState.CONNECTING for h in snap.hosts):
+            tracker.update(snap)
             snap = poller.poll()  # a first connection may take longer than one refresh
+    alerts = tracker.update(snap)
     if args.json:
         import json
 
-        print(json.dumps(fleet_json(snap), indent=2))
+        data = fleet_json(snap, tracker.pools)
+        data["alerts"] = [a.to_dict() for a in alerts]
+        print(json.dumps(data, indent=2))
     else:
-        print(fleet_text(snap), end="")
-    return 0 if all(h.state == HostState.OK for h in snap.hosts) else 1
+        print(fleet_text(snap, tracker.pools), end="")
+        print(alerts_text(alerts), end="")
+    if alerts:
+        return EXIT_ALERTS
+    return EXIT_OK if all(h.state == HostState.OK for h in snap.hosts) else EXIT_UNANSWERED
 
 
-def host_json(h: HostStatus, now: float) -> dict[str, Any]:
+def alerts_text(alerts: tuple[Alert, ...]) -> str:
+    if not alerts:
+        return "alerts: none\n"
+    return f"alerts: {len(alerts)}\n" + "".join(f"  {a.line()}\n" for a in alerts)
+
+
+def _pool(pools: tuple[PoolStats, ...], host: str, network: str) -> PoolStats | None:
+    return next((p for p in pools if p.host == host and p.network == network), None)
+
+
+def pool_json(p: PoolStats | None) -> dict[str, Any] | None:
+    if p is None:
+        return None
+    return {
+        "size": p.size,
+        "reserved": p.reserved_in_range,
+        "leased": p.leased_in_range,
+        "free": p.free,
+        "used_percent": round(p.used_percent, 1),
+    }
+
+
+def host_json(h: HostStatus, now: float, pools: tuple[PoolStats, ...] = ()) -> dict[str, Any]:
     s = h.snapshot
     age = h.age(now)
     return {
@@ -79,6 +124,7 @@ def host_json(h: HostStatus, now: float) -> dict[str, Any]:
                 "persistent": n.persistent,
                 "bridge": n.bridge,
                 "reservations": len(n.running.reservations) if n.running else None,
+                "pool": pool_json(_pool(pools, h.host, n.name)),
             }
             for n in (s.networks if s else ())
         ],
@@ -100,15 +146,18 @@ def host_json(h: HostStatus, now: float) -> dict[str, Any]:
     }
 
 
-def fleet_json(snap: FleetSnapshot) -> dict[str, Any]:
-    return {"taken_at": snap.taken_at, "hosts": [host_json(h, snap.taken_at) for h in snap.hosts]}
+def fleet_json(snap: FleetSnapshot, pools: tuple[PoolStats, ...] = ()) -> dict[str, Any]:
+    return {
+        "taken_at": snap.taken_at,
+        "hosts": [host_json(h, snap.taken_at, pools) for h in snap.hosts],
+    }
 
 
 def _when(epoch: int | None) -> str:
     return "never" if epoch is None else time.strftime("%H:%M:%S", time.localtime(epoch))
 
 
-def fleet_text(snap: FleetSnapshot) -> str:
+def fleet_text(snap: FleetSnapshot, pools: tuple[PoolStats, ...] = ()) -> str:
     out: list[str] = []
     for h in snap.hosts:
         s = h.snapshot
@@ -131,9 +180,16 @@ def fleet_text(snap: FleetSnapshot) -> str:
                 "persistent" if n.persistent else "transient",
             ]
             count = len(n.running.reservations) if n.running else 0
+            pool = _pool(pools, h.host, n.name)
+            dhcp = (
+                f"  pool {pool.size} in range, {pool.reserved_in_range} reserved, "
+                f"{pool.leased_in_range} leased, {pool.free} free"
+                if pool is not None
+                else ""
+            )
             out.append(
                 f"  network {n.name:<9} {' '.join(flags)}  bridge {n.bridge or '-'}"
-                f"  {count} reservations"
+                f"  {count} reservations{dhcp}"
             )
         for lease in s.leases:
             out.append(

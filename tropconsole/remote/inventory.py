@@ -15,10 +15,11 @@ import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from tropconsole.core.alerts import AlertPolicy
 from tropconsole.core.errors import ConfigError, TropError
 
 DEFAULT_REFRESH = 5.0
@@ -34,6 +35,7 @@ _TOP_KEYS = frozenset(
         "known_hosts",
         "libvirt_transport",
         "refresh_slots",
+        "alerts",
         "hosts",
     }
 )
@@ -42,6 +44,7 @@ _TOP_KEYS = frozenset(
 # runs the OpenSSH client (a second handshake) through a generated strict wrapper.
 LIBVIRT_TRANSPORTS = ("tunnel", "ssh")
 _HOST_KEYS = frozenset({"ssh_host", "user", "port", "identity", "libvirt_uri"})
+_ALERT_KEYS = frozenset({"pool_warn_percent", "unreachable_refreshes", "lease_expiry_minutes"})
 
 
 class InventoryMissing(TropError):
@@ -74,6 +77,7 @@ class Inventory:
     known_hosts: tuple[str, ...] = ()  # extra known_hosts files, absolute paths
     libvirt_transport: str = "tunnel"  # one of LIBVIRT_TRANSPORTS
     refresh_slots: int | None = None  # warm refreshes at once; None: two per core
+    alerts: AlertPolicy = field(default_factory=AlertPolicy)  # core.alerts, from [alerts]
 
     def host(self, name: str) -> HostEntry | None:
         for h in self.hosts:
@@ -163,6 +167,7 @@ def parse_inventory(data: Mapping[str, Any], path: str) -> Inventory:
         known_hosts=known,
         libvirt_transport=transport,
         refresh_slots=slots,
+        alerts=c.alerts(data.get("alerts")),
     )
 
 
@@ -230,6 +235,33 @@ class _Checker:
         if not isinstance(value, bool):
             self.fail(key, f"expected true or false, got {_show(value)}")
         return bool(value)
+
+    def alerts(self, table: object) -> AlertPolicy:
+        """The ``[alerts]`` table: thresholds for core.alerts, each with a default."""
+        if table is None:
+            return AlertPolicy()
+        if not isinstance(table, dict):
+            self.fail("alerts", f"expected a table, got {_show(table)}")
+        self.unknown_keys(table, _ALERT_KEYS, "alerts.")
+        default = AlertPolicy()
+        pct = table.get("pool_warn_percent", default.pool_warn_percent)
+        if isinstance(pct, bool) or not isinstance(pct, int | float) or not 0 < pct <= 100:
+            self.fail(
+                "alerts.pool_warn_percent", f"expected a percentage 0 < p <= 100, got {_show(pct)}"
+            )
+        n = table.get("unreachable_refreshes", default.unreachable_refreshes)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            self.fail(
+                "alerts.unreachable_refreshes",
+                f"expected a whole number of refreshes >= 1, got {_show(n)}",
+            )
+        minutes = table.get("lease_expiry_minutes", default.lease_expiry_minutes)
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or minutes <= 0:
+            self.fail(
+                "alerts.lease_expiry_minutes",
+                f"expected a number of minutes > 0, got {_show(minutes)}",
+            )
+        return AlertPolicy(float(pct), n, float(minutes))
 
     def host(self, name: str, table: object, base: Path) -> HostEntry:
         prefix = f"hosts.{name}."
