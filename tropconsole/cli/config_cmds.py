@@ -82,9 +82,14 @@ def _write_options(parser: argparse.ArgumentParser) -> None:
 
 
 def repo_from_args(args: argparse.Namespace) -> Path:
-    """``--repo``, else the inventory's ``repo``; a clear refusal when neither exists."""
+    """``--repo``, else the demo's repo (``--demo``), else the inventory's ``repo``; a
+    clear refusal when none exists."""
     if getattr(args, "repo", None):
         return Path(args.repo).expanduser()
+    if getattr(args, "demo", False):
+        from tropconsole.demo import ensure_demo_repo
+
+        return ensure_demo_repo()
     hint = 'pass --repo PATH (or set repo = "..." in the inventory)'
     try:
         from tropconsole.remote.inventory import inventory_from_args
@@ -103,6 +108,8 @@ def _read_only(args: argparse.Namespace) -> bool:
     """``--read-only``, or ``read_only = true`` in an inventory that exists."""
     if getattr(args, "read_only", False):
         return True
+    if getattr(args, "demo", False):
+        return False  # the demo fleet has no inventory
     try:
         from tropconsole.remote.inventory import default_inventory_path, inventory_from_args
     except ImportError:
