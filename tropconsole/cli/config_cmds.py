@@ -242,7 +242,12 @@ def _service(args: argparse.Namespace) -> ReservationService:
         author=args.author,
         pull=args.pull,
         push=args.push,
+        on_wait=_say_waiting,
     )
+
+
+def _say_waiting(line: str) -> None:
+    print(f"tropconsole: {line}", file=sys.stderr, flush=True)
 
 
 def _applier(args: argparse.Namespace) -> LiveApplier:

@@ -18,13 +18,16 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tropconsole.core.errors import RefusedError, TropError
 from tropconsole.core.fsio import atomic_write, lock_file
 
+# How long a second writer waits for the first one's lock before it is refused.
+LOCK_WAIT_S = 10.0
 _AUTHOR_RE = re.compile(r"^\s*([^<>]*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$")
 # Variables that would point our git commands at another repo or index than intended.
 _SCRUB = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY")
@@ -86,6 +89,29 @@ class GitRepo:
                 "config repo must be one (git clone it, or 'tropconsole sample-repo DIR')"
             )
         self.root = Path(done.stdout.strip()).resolve()
+        self._locked = False
+
+    @contextmanager
+    def write_lock(
+        self, *, wait: float | None = None, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
+        """Hold the repo's tropconsole write lock: a second writer waits for the first.
+
+        The whole read-plan-commit of a write belongs inside it, so a waiting writer
+        re-reads what the first one committed instead of seeing its half-done write (the
+        new file before the commit) as the operator's uncommitted change.
+        """
+        if self._locked:
+            yield
+            return
+        marker = self.git("rev-parse", "--git-path", "tropconsole.lock").strip()
+        wait = LOCK_WAIT_S if wait is None else wait
+        with lock_file(self.root / marker, str(self.root), wait=wait, on_wait=on_wait):
+            self._locked = True
+            try:
+                yield
+            finally:
+                self._locked = False
 
     def git(
         self, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
@@ -206,8 +232,7 @@ class GitRepo:
         swap happens, nothing is committed and the file is left (or put back) as found.
         ``before_swap`` is a test seam: it runs after the write, just before the swap.
         """
-        marker = self.git("rev-parse", "--git-path", "tropconsole.lock").strip()
-        with lock_file(self.root / marker, str(self.root)):
+        with self.write_lock():
             return self._commit_file(
                 rel, old_text, new_text, message, expected, author, committer, before_swap
             )
