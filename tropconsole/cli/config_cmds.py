@@ -79,6 +79,11 @@ def _write_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--apply", action="store_true", help="after committing, apply live (needs the inventory)"
     )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip the repo's pre-commit and commit-msg hooks, as git commit --no-verify does",
+    )
 
 
 def repo_from_args(args: argparse.Namespace) -> Path:
@@ -243,6 +248,7 @@ def _service(args: argparse.Namespace) -> ReservationService:
         pull=args.pull,
         push=args.push,
         on_wait=_say_waiting,
+        verify=not args.no_verify,
     )
 
 

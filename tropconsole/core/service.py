@@ -105,6 +105,7 @@ class ReservationService:
         push: bool = False,
         lock_wait: float | None = None,
         on_wait: Callable[[str], None] | None = None,
+        verify: bool = True,
     ) -> None:
         self.repo = Path(repo)
         self.read_only = read_only
@@ -116,6 +117,7 @@ class ReservationService:
         # ``on_wait`` hears one line when it starts waiting (the CLI prints it, else logged).
         self.lock_wait = lock_wait
         self.on_wait = on_wait or _log.warning
+        self.verify = verify  # run the repo's pre-commit and commit-msg hooks (git's default)
         # Test seam: runs after the file is written, just before the branch is swapped,
         # so a test can commit "from another terminal" at the worst possible moment.
         self.before_commit: Callable[[], None] | None = None
@@ -225,6 +227,7 @@ class ReservationService:
                 author=author,
                 committer=committer,
                 before_swap=self.before_commit,
+                verify=self.verify,
             )
         result = WriteResult(plan=plan, commit=done.commit, warnings=done.warnings)
         if self.push:
