@@ -125,9 +125,18 @@ def _read_only(args: argparse.Namespace) -> bool:
 
 
 def _load(args: argparse.Namespace) -> FleetConfig:
+    return read_fleet(repo_from_args(args))
+
+
+def read_fleet(repo: Path) -> FleetConfig:
+    """``load_fleet`` for a read command: its warnings one line each on stderr, so a
+    script reading ``--json`` on stdout still gets clean JSON."""
     from tropconsole.core.configrepo import load_fleet
 
-    return load_fleet(repo_from_args(args))
+    fleet = load_fleet(repo)
+    for warning in fleet.warnings:
+        print(f"tropconsole: warning: {warning}", file=sys.stderr)
+    return fleet
 
 
 def run_hosts(args: argparse.Namespace) -> int:
