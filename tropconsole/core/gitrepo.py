@@ -26,10 +26,12 @@ from pathlib import Path
 from tropconsole.core.errors import RefusedError, TropError
 from tropconsole.core.fsio import atomic_write, lock_file
 from tropconsole.core.githooks import run_commit_hooks
+from tropconsole.core.gitident import Identity as Identity
+from tropconsole.core.gitident import ident_env
+from tropconsole.core.gitident import parse_author as parse_author
 
 # How long a second writer waits for the first one's lock before it is refused.
 LOCK_WAIT_S = 10.0
-_AUTHOR_RE = re.compile(r"^\s*([^<>]*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$")
 # Variables that would point our git commands at another repo or index than intended.
 _SCRUB = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY")
 _IN_PROGRESS = {
@@ -54,37 +56,11 @@ class Head:
 
 
 @dataclass(frozen=True, slots=True)
-class Identity:
-    name: str
-    email: str
-
-    def __str__(self) -> str:
-        return f"{self.name} <{self.email}>"
-
-
-@dataclass(frozen=True, slots=True)
 class CommitResult:
     commit: str
     branch: str
     previous: str
     warnings: tuple[str, ...] = ()
-
-
-def _ident_env(author: Identity, committer: Identity) -> dict[str, str]:
-    return {
-        "GIT_AUTHOR_NAME": author.name,
-        "GIT_AUTHOR_EMAIL": author.email,
-        "GIT_COMMITTER_NAME": committer.name,
-        "GIT_COMMITTER_EMAIL": committer.email,
-    }
-
-
-def parse_author(text: str) -> Identity:
-    """``"Name <email>"`` as git writes it; refused (exit 2) when malformed."""
-    match = _AUTHOR_RE.match(text)
-    if match is None or not match.group(1):
-        raise RefusedError(f'--author {text!r}: expected "Full Name <user@example.org>"')
-    return Identity(match.group(1), match.group(2))
 
 
 class GitRepo:
@@ -282,7 +258,7 @@ class GitRepo:
                     "(check the permissions of the file and its directory)"
                 ) from err
             try:
-                ident = _ident_env(author, committer)
+                ident = ident_env(author, committer)
                 if verify:
                     message = run_commit_hooks(self, {**index_env, **ident}, message)
                 # written after pre-commit: what a hook staged is committed, as by git commit
