@@ -313,3 +313,23 @@ def test_apply_reports_each_step(
     else:
         assert code == 0 and lines[1] == "live: applied (live+config)"
     assert git(repo, "rev-list", "--count", "HEAD").strip() == "2"
+
+
+def test_read_commands_warn_on_stderr_one_line_each_and_keep_json_clean(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / TROP03).unlink()
+    bridged = repo / TROP02.replace("default.xml", "bridged.xml")
+    outside = tmp_path / "bridged.xml"
+    outside.write_bytes(bridged.read_bytes())
+    bridged.unlink()
+    bridged.symlink_to(outside)
+    for argv in (["hosts"], ["reservations"], ["reservations", "--json"]):
+        code, out, err = run(repo, *argv, capsys=capsys)
+        assert code == 0
+        lines = err.splitlines()
+        assert len(lines) == 2, err
+        assert lines[0].startswith(f"tropconsole: warning: {bridged}: read through a link to")
+        assert lines[1].startswith("tropconsole: warning: trop03: no network file default.xml")
+        if "--json" in argv:
+            assert isinstance(json.loads(out), list)

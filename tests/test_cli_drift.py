@@ -93,3 +93,22 @@ def test_leases_export_csv_and_json(repo: Path, capsys, tmp_path: Path) -> None:
         "trop03",
         "trop04",
     }
+
+
+def test_drift_and_leases_warn_about_a_missing_network_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tropconsole.core.configrepo import network_path
+
+    dest = tmp_path / "repo"
+    write_sample_repo(dest)
+    network_path(dest, "trop04", "default").unlink()
+    for argv in (["drift", "--json"], ["leases", "--format", "json"]):
+        code, out, err = run(capsys, "--demo", "--repo", str(dest), *argv)
+        assert code in (0, 3), err
+        warned = [ln for ln in err.splitlines() if ln.startswith("tropconsole: warning: ")]
+        assert warned == [
+            "tropconsole: warning: trop04: no network file default.xml (expected "
+            f"{network_path(dest, 'trop04', 'default')}; trop01, trop02, trop03 have one)"
+        ]
+        json.loads(out)  # stdout stays clean JSON

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from gitkit import OPERATOR, TROP02_DEFAULT, commit_file, git, head, isolate_git, make_repo, status
 
+from tropconsole.core import gitrepo
 from tropconsole.core.errors import RefusedError
 from tropconsole.core.fsio import atomic_write
 from tropconsole.core.gitrepo import GitRepo, Identity, parse_author
@@ -29,8 +32,10 @@ def edit(repo: Path) -> tuple[str, str]:
     return old, old.replace(ANCHOR, ANCHOR + LINE)
 
 
-def commit(repo: Path, before_swap: Callable[[], None] | None = None) -> str:
-    g = GitRepo(repo)
+def commit(
+    repo: Path, before_swap: Callable[[], None] | None = None, g: GitRepo | None = None
+) -> str:
+    g = g or GitRepo(repo)
     expected = g.head()
     old, new = edit(repo)
     me = Identity(*OPERATOR)
@@ -231,11 +236,16 @@ def test_a_racing_commit_of_everything_leaves_the_work_tree_clean(repo: Path) ->
     assert LINE in (repo / TROP02_DEFAULT).read_text()
 
 
-def test_a_second_tropconsole_writer_is_refused_and_the_lock_released(repo: Path) -> None:
+def test_a_stale_lock_is_waited_for_then_refused_and_the_lock_released(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gitrepo, "LOCK_WAIT_S", 0.3)
     lock = repo / ".git" / "tropconsole.lock"
     lock.write_text("12345\n")
     base = head(repo)
-    with pytest.raises(RefusedError, match="another tropconsole is writing"):
+    with pytest.raises(
+        RefusedError, match=r"another tropconsole \(pid 12345\) is writing.*waited 0.3 s"
+    ):
         commit(repo)
     assert head(repo) == base and status(repo) == ""
     lock.unlink()
@@ -248,3 +258,28 @@ def test_a_second_tropconsole_writer_is_refused_and_the_lock_released(repo: Path
     assert not lock.exists()
     commit(repo)
     assert not lock.exists()
+
+
+def test_a_second_writer_waits_for_the_lock_says_so_once_and_commits(repo: Path) -> None:
+    holder = GitRepo(repo)
+    said: list[str] = []
+    released = threading.Event()
+
+    def hold() -> None:
+        with holder.write_lock():
+            released.wait(5)
+            time.sleep(0.4)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    while not (repo / ".git" / "tropconsole.lock").exists():
+        time.sleep(0.01)
+    released.set()
+    g = GitRepo(repo)
+    with g.write_lock(wait=5, on_wait=said.append):
+        assert said == [f"another tropconsole is writing {g.root}; waiting up to 5 s"]
+        commit(repo, g=g)  # commit_file inside the held lock does not wait for itself
+    thread.join()
+    assert len(said) == 1
+    assert not (repo / ".git" / "tropconsole.lock").exists()
+    assert status(repo) == ""

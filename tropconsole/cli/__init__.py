@@ -14,6 +14,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from tropconsole import __version__
 from tropconsole.core.errors import TropError
@@ -29,6 +30,43 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+# (flags, argparse keywords) of the options every command takes before or after its name.
+_GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (
+        ("--config",),
+        {
+            "metavar": "PATH",
+            "help": "inventory file (TOML); default: the user config dir's "
+            "tropconsole/inventory.toml",
+        },
+    ),
+    (
+        ("--repo",),
+        {
+            "metavar": "PATH",
+            "help": "the config repo (heliodines checkout); overrides the inventory's 'repo'",
+        },
+    ),
+    (
+        ("--read-only",),
+        {
+            "action": "store_true",
+            "help": "monitoring mode: refuse every write, open libvirt read-only",
+        },
+    ),
+    (
+        ("--demo",),
+        {
+            "action": "store_true",
+            "help": "use the embedded demo fleet (libvirt test:/// driver, no server) "
+            "and its config repo",
+        },
+    ),
+)
+# Commands for which --demo means nothing (they touch neither a fleet nor a repo).
+_NO_DEMO = frozenset({"sample-repo"})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tropconsole",
@@ -36,30 +74,42 @@ def build_parser() -> argparse.ArgumentParser:
         "DHCP leases and reservations kept in git. Without a command, opens the console.",
     )
     parser.add_argument("--version", action="version", version=f"tropconsole {__version__}")
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="inventory file (TOML); default: the user config dir's tropconsole/inventory.toml",
-    )
-    parser.add_argument(
-        "--repo",
-        metavar="PATH",
-        help="the config repo (heliodines checkout); overrides the inventory's 'repo'",
-    )
-    parser.add_argument(
-        "--read-only",
-        action="store_true",
-        help="monitoring mode: refuse every write, open libvirt read-only",
-    )
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="open the console on an embedded demo fleet (libvirt test:/// driver, no server)",
-    )
+    for flags, kwargs in _GLOBAL_OPTIONS:
+        parser.add_argument(*flags, **kwargs)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    for name, command in subcommands(parser).items():
+        _add_global_options(command, demo=name not in _NO_DEMO)
     return parser
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Every registered command's parser by name (aliases included), for tests and help."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _add_global_options(command: argparse.ArgumentParser, *, demo: bool) -> None:
+    """The global options once more, after the command's name (``reserve --repo R``).
+
+    ``default=SUPPRESS``: a sub-parser copies every attribute it has onto the main
+    namespace, so an option left out after the command must not be set at all, or it
+    would overwrite the same option given before the command.
+    """
+    if any(g.title == _GROUP_TITLE for g in command._action_groups):
+        return  # an alias: the same parser object, already done
+    group = command.add_argument_group(_GROUP_TITLE)
+    taken = set(command._option_string_actions)
+    for flags, kwargs in _GLOBAL_OPTIONS:
+        if (flags[0] == "--demo" and not demo) or taken.intersection(flags):
+            continue
+        group.add_argument(*flags, **{**kwargs, "default": argparse.SUPPRESS})
+
+
+_GROUP_TITLE = "global options (also accepted before the command)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -79,12 +79,22 @@ def _write_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--apply", action="store_true", help="after committing, apply live (needs the inventory)"
     )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip the repo's pre-commit and commit-msg hooks, as git commit --no-verify does",
+    )
 
 
 def repo_from_args(args: argparse.Namespace) -> Path:
-    """``--repo``, else the inventory's ``repo``; a clear refusal when neither exists."""
+    """``--repo``, else the demo's repo (``--demo``), else the inventory's ``repo``; a
+    clear refusal when none exists."""
     if getattr(args, "repo", None):
         return Path(args.repo).expanduser()
+    if getattr(args, "demo", False):
+        from tropconsole.demo import ensure_demo_repo
+
+        return ensure_demo_repo()
     hint = 'pass --repo PATH (or set repo = "..." in the inventory)'
     try:
         from tropconsole.remote.inventory import inventory_from_args
@@ -103,6 +113,8 @@ def _read_only(args: argparse.Namespace) -> bool:
     """``--read-only``, or ``read_only = true`` in an inventory that exists."""
     if getattr(args, "read_only", False):
         return True
+    if getattr(args, "demo", False):
+        return False  # the demo fleet has no inventory
     try:
         from tropconsole.remote.inventory import default_inventory_path, inventory_from_args
     except ImportError:
@@ -113,9 +125,18 @@ def _read_only(args: argparse.Namespace) -> bool:
 
 
 def _load(args: argparse.Namespace) -> FleetConfig:
+    return read_fleet(repo_from_args(args))
+
+
+def read_fleet(repo: Path) -> FleetConfig:
+    """``load_fleet`` for a read command: its warnings one line each on stderr, so a
+    script reading ``--json`` on stdout still gets clean JSON."""
     from tropconsole.core.configrepo import load_fleet
 
-    return load_fleet(repo_from_args(args))
+    fleet = load_fleet(repo)
+    for warning in fleet.warnings:
+        print(f"tropconsole: warning: {warning}", file=sys.stderr)
+    return fleet
 
 
 def run_hosts(args: argparse.Namespace) -> int:
@@ -235,7 +256,13 @@ def _service(args: argparse.Namespace) -> ReservationService:
         author=args.author,
         pull=args.pull,
         push=args.push,
+        on_wait=_say_waiting,
+        verify=not args.no_verify,
     )
+
+
+def _say_waiting(line: str) -> None:
+    print(f"tropconsole: {line}", file=sys.stderr, flush=True)
 
 
 def _applier(args: argparse.Namespace) -> LiveApplier:

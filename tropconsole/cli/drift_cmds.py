@@ -102,7 +102,7 @@ def _need_repo(repo: Path | None) -> Path:
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
-    from tropconsole.core.configrepo import load_fleet
+    from tropconsole.cli.config_cmds import read_fleet
     from tropconsole.core.drift import (
         Kind,
         Severity,
@@ -115,7 +115,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
     try:
         source, repo = _open(args, read_only=True, host=args.host)
         try:
-            fleet = load_fleet(_need_repo(repo))
+            fleet = read_fleet(_need_repo(repo))
             if args.host and fleet.host(args.host) is None:
                 raise RefusedError(
                     f"unknown host {args.host!r}; the config repo has: "
@@ -185,7 +185,7 @@ def _applier(source: FleetSource) -> LiveApplier | None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from tropconsole.core.configrepo import load_fleet
+    from tropconsole.cli.config_cmds import read_fleet
     from tropconsole.core.drift import network_drift
     from tropconsole.core.sync import SyncOutcome, resolve_sync, run_sync
 
@@ -194,7 +194,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise ReadOnlyError(f"sync of {args.host}/{args.network}")
     source, repo = _open(args, read_only=read_only or args.dry_run, host=args.host)
     try:
-        fleet = load_fleet(_need_repo(repo))
+        fleet = read_fleet(_need_repo(repo))
         git_net, live_net = resolve_sync(fleet, source.poll(), args.host, args.network)
         host = fleet.host(args.host)
         assert host is not None
@@ -240,12 +240,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_leases(args: argparse.Namespace) -> int:
-    from tropconsole.core.configrepo import load_fleet
+    from tropconsole.cli.config_cmds import read_fleet
     from tropconsole.core.export import leases_csv, leases_json
 
     source, repo = _open(args, read_only=True, host=args.host)
     try:
-        fleet = load_fleet(repo) if repo is not None else None
+        fleet = read_fleet(repo) if repo is not None else None
         snapshot = source.poll()
     finally:
         source.close()

@@ -48,13 +48,27 @@ def run_status(args: argparse.Namespace) -> int:
     from tropconsole.remote.inventory import inventory_from_args
     from tropconsole.remote.poller import FleetPoller
 
-    inventory = inventory_from_args(args)
-    tracker = AlertTracker(inventory.alerts)
-    with FleetPoller(inventory, read_only=inventory.read_only) as poller:
-        snap = poller.poll()
-        if any(h.state == HostState.CONNECTING for h in snap.hosts):
-            tracker.update(snap)
-            snap = poller.poll()  # a first connection may take longer than one refresh
+    if getattr(args, "demo", False):
+        from pathlib import Path
+
+        from tropconsole.core.alerts import AlertPolicy
+        from tropconsole.demo import DemoFleet, ensure_demo_repo
+
+        repo = Path(args.repo).expanduser() if getattr(args, "repo", None) else None
+        tracker = AlertTracker(AlertPolicy())
+        demo = DemoFleet(ensure_demo_repo(repo), read_only=True)
+        try:
+            snap = demo.poll()
+        finally:
+            demo.close()
+    else:
+        inventory = inventory_from_args(args)
+        tracker = AlertTracker(inventory.alerts)
+        with FleetPoller(inventory, read_only=inventory.read_only) as poller:
+            snap = poller.poll()
+            if any(h.state == HostState.CONNECTING for h in snap.hosts):
+                tracker.update(snap)
+                snap = poller.poll()  # a first connection may take longer than one refresh
     alerts = tracker.update(snap)
     if args.json:
         import json

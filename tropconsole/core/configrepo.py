@@ -152,4 +152,44 @@ def load_fleet(repo: Path) -> FleetConfig:
     names = host_names(repo)
     head = git_head(repo)
     hosts = tuple(load_host(repo, name) for name in names)
-    return FleetConfig(repo=str(repo), hosts=hosts, head=head)
+    return FleetConfig(repo=str(repo), hosts=hosts, head=head, warnings=fleet_warnings(repo, hosts))
+
+
+# Every hyper-visor runs libvirt's default network; a host without its file is a mistake.
+EXPECTED_NETWORKS = ("default",)
+
+
+def fleet_warnings(repo: Path, hosts: tuple[HostConfig, ...]) -> tuple[str, ...]:
+    """What is readable but suspicious: files linked from outside the repo (git versions
+    the link, not what it reads) and network files a host lacks that the others have."""
+    root = Path(repo).resolve()
+    warnings: list[str] = []
+    for host in hosts:
+        files = [interfaces_path(repo, host.name)]
+        net_dir = networks_dir(repo, host.name)
+        if net_dir.is_dir():
+            files += sorted(net_dir.glob("*.xml"))
+        for path in files:
+            if not path.exists():
+                continue
+            target = path.resolve()
+            if not target.is_relative_to(root):
+                warnings.append(
+                    f"{path}: read through a link to {target}, outside the config repo; "
+                    "git does not track what is read there (copy the file into the repo)"
+                )
+    have = {h.name: {n.name for n in h.networks} for h in hosts}
+    for host in hosts:
+        others = [h for h in hosts if h.name != host.name]
+        shared = set(EXPECTED_NETWORKS)
+        if len(others) >= 2:
+            shared |= set.intersection(*(have[h.name] for h in others))
+        for network in sorted(shared - have[host.name]):
+            owners = [h.name for h in others if network in have[h.name]]
+            verb = "has" if len(owners) == 1 else "have"
+            why = f"{', '.join(owners)} {verb} one" if owners else "libvirt's default network"
+            warnings.append(
+                f"{host.name}: no network file {network}.xml "
+                f"(expected {network_path(repo, host.name, network)}; {why})"
+            )
+    return tuple(warnings)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,22 +46,52 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 @contextmanager
-def lock_file(path: Path, what: str) -> Iterator[None]:
+def lock_file(
+    path: Path,
+    what: str,
+    *,
+    wait: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
     """Hold ``path`` (created exclusively, holding our pid) for the ``with`` block.
 
-    A stale lock left by a killed process is not broken automatically: the message says
-    which file to remove, because guessing wrong would let two writers interleave.
+    Another tropconsole holding it is normal (two operators, a script and the console):
+    we wait up to ``wait`` seconds for it, telling ``on_wait`` once in one line. A stale
+    lock left by a killed process is not broken automatically: after the wait the message
+    says which file to remove, because guessing wrong would let two writers interleave.
     """
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        raise RefusedError(
-            f"{path}: another tropconsole is writing to {what}; retry in a moment "
-            "(if no tropconsole is running, remove that lock file)"
-        ) from None
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            break
+        except FileExistsError:
+            if time.monotonic() >= deadline:
+                raise RefusedError(
+                    f"{path}: another tropconsole{_holder(path)} is writing to {what}"
+                    f"{f' (waited {wait:g} s)' if wait else ''}; retry in a moment "
+                    "(if no tropconsole is running, remove that lock file)"
+                ) from None
+            if not told and on_wait is not None:
+                on_wait(f"another tropconsole is writing {what}; waiting up to {wait:g} s")
+            told = True
+            time.sleep(_POLL_S)
     try:
         os.write(fd, f"{os.getpid()}\n".encode())
         os.close(fd)
         yield
     finally:
         Path(path).unlink(missing_ok=True)
+
+
+_POLL_S = 0.05
+
+
+def _holder(path: Path) -> str:
+    """`` (pid N)`` from the lock file, when it says; empty when it is gone or garbled."""
+    try:
+        pid = Path(path).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return f" (pid {pid})" if pid.isdigit() else ""

@@ -18,14 +18,20 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tropconsole.core.errors import RefusedError, TropError
 from tropconsole.core.fsio import atomic_write, lock_file
+from tropconsole.core.githooks import run_commit_hooks
+from tropconsole.core.gitident import Identity as Identity
+from tropconsole.core.gitident import ident_env
+from tropconsole.core.gitident import parse_author as parse_author
 
-_AUTHOR_RE = re.compile(r"^\s*([^<>]*?)\s*<([^<>\s]+@[^<>\s]+)>\s*$")
+# How long a second writer waits for the first one's lock before it is refused.
+LOCK_WAIT_S = 10.0
 # Variables that would point our git commands at another repo or index than intended.
 _SCRUB = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY")
 _IN_PROGRESS = {
@@ -50,28 +56,11 @@ class Head:
 
 
 @dataclass(frozen=True, slots=True)
-class Identity:
-    name: str
-    email: str
-
-    def __str__(self) -> str:
-        return f"{self.name} <{self.email}>"
-
-
-@dataclass(frozen=True, slots=True)
 class CommitResult:
     commit: str
     branch: str
     previous: str
     warnings: tuple[str, ...] = ()
-
-
-def parse_author(text: str) -> Identity:
-    """``"Name <email>"`` as git writes it; refused (exit 2) when malformed."""
-    match = _AUTHOR_RE.match(text)
-    if match is None or not match.group(1):
-        raise RefusedError(f'--author {text!r}: expected "Full Name <user@example.org>"')
-    return Identity(match.group(1), match.group(2))
 
 
 class GitRepo:
@@ -86,6 +75,29 @@ class GitRepo:
                 "config repo must be one (git clone it, or 'tropconsole sample-repo DIR')"
             )
         self.root = Path(done.stdout.strip()).resolve()
+        self._locked = False
+
+    @contextmanager
+    def write_lock(
+        self, *, wait: float | None = None, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[None]:
+        """Hold the repo's tropconsole write lock: a second writer waits for the first.
+
+        The whole read-plan-commit of a write belongs inside it, so a waiting writer
+        re-reads what the first one committed instead of seeing its half-done write (the
+        new file before the commit) as the operator's uncommitted change.
+        """
+        if self._locked:
+            yield
+            return
+        marker = self.git("rev-parse", "--git-path", "tropconsole.lock").strip()
+        wait = LOCK_WAIT_S if wait is None else wait
+        with lock_file(self.root / marker, str(self.root), wait=wait, on_wait=on_wait):
+            self._locked = True
+            try:
+                yield
+            finally:
+                self._locked = False
 
     def git(
         self, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
@@ -198,6 +210,7 @@ class GitRepo:
         author: Identity,
         committer: Identity,
         before_swap: Callable[[], None] | None = None,
+        verify: bool = True,
     ) -> CommitResult:
         """Write ``rel`` and commit it on ``expected.branch`` only if nothing moved.
 
@@ -205,11 +218,12 @@ class GitRepo:
         holds exactly that, or the branch is no longer at ``expected.commit`` when the
         swap happens, nothing is committed and the file is left (or put back) as found.
         ``before_swap`` is a test seam: it runs after the write, just before the swap.
+        ``verify`` runs the repo's pre-commit and commit-msg hooks (``githooks``); a
+        failing hook refuses the write and the file is put back.
         """
-        marker = self.git("rev-parse", "--git-path", "tropconsole.lock").strip()
-        with lock_file(self.root / marker, str(self.root)):
+        with self.write_lock():
             return self._commit_file(
-                rel, old_text, new_text, message, expected, author, committer, before_swap
+                rel, old_text, new_text, message, expected, author, committer, before_swap, verify
             )
 
     def _commit_file(
@@ -222,6 +236,7 @@ class GitRepo:
         author: Identity,
         committer: Identity,
         before_swap: Callable[[], None] | None,
+        verify: bool,
     ) -> CommitResult:
         path = self.root / rel
         self.ensure_clean(rel)
@@ -233,32 +248,39 @@ class GitRepo:
         if current != old_text.encode("utf-8"):
             raise RefusedError(f"{path}: changed since tropconsole read it; retry")
         mode = self._mode_in(expected.commit, rel)
-        commit = self._build_commit(
-            rel, mode, new_text.encode("utf-8"), message, expected, author, committer
-        )
-        try:
-            atomic_write(path, new_text.encode("utf-8"))
-        except OSError as err:
-            raise TropError(
-                f"{path}: cannot write: {err.strerror or err}; nothing was committed "
-                "(check the permissions of the file and its directory)"
-            ) from err
-        try:
-            if before_swap is not None:
-                before_swap()
-            self._ensure_same_branch(expected)
-            swapped = self._run(
-                "update-ref",
-                "-m",
-                f"tropconsole: {message.splitlines()[0]}",
-                expected.ref,
-                commit,
-                expected.commit,
-                check=False,
-            )
-        except BaseException:
-            self._restore(path, rel, current, new_text, expected.ref)
-            raise
+        data = new_text.encode("utf-8")
+        with self._private_index(rel, mode, data, expected) as index_env:
+            try:
+                atomic_write(path, data)
+            except OSError as err:
+                raise TropError(
+                    f"{path}: cannot write: {err.strerror or err}; nothing was committed "
+                    "(check the permissions of the file and its directory)"
+                ) from err
+            try:
+                ident = ident_env(author, committer)
+                if verify:
+                    message = run_commit_hooks(self, {**index_env, **ident}, message)
+                # written after pre-commit: what a hook staged is committed, as by git commit
+                tree = self.git("write-tree", env=index_env).strip()
+                commit = self.git(
+                    "commit-tree", tree, "-p", expected.commit, "-F", "-", env=ident, stdin=message
+                ).strip()
+                if before_swap is not None:
+                    before_swap()
+                self._ensure_same_branch(expected)
+                swapped = self._run(
+                    "update-ref",
+                    "-m",
+                    f"tropconsole: {message.splitlines()[0]}",
+                    expected.ref,
+                    commit,
+                    expected.commit,
+                    check=False,
+                )
+            except BaseException:
+                self._restore(path, rel, current, new_text, expected.ref)
+                raise
         if swapped.returncode != 0:
             restored = self._restore(path, rel, current, new_text, expected.ref)
             now = self._run("rev-parse", "--short", expected.ref, check=False).stdout.strip()
@@ -282,17 +304,12 @@ class GitRepo:
             warnings=tuple(warnings),
         )
 
-    def _build_commit(
-        self,
-        rel: str,
-        mode: str,
-        data: bytes,
-        message: str,
-        expected: Head,
-        author: Identity,
-        committer: Identity,
-    ) -> str:
-        """The new commit, made on a private index so nobody's staged work is touched."""
+    @contextmanager
+    def _private_index(
+        self, rel: str, mode: str, data: bytes, expected: Head
+    ) -> Iterator[dict[str, str]]:
+        """A temporary index: ``expected`` plus the new ``rel``, so nobody's staged work is
+        touched; yields the environment that points git (and the hooks) at it."""
         # --path: the same clean filters (eol, attributes) as ``git add`` would apply
         hashed = self._run_bytes(("hash-object", "-w", "--stdin", "--path", rel), data)
         blob = (hashed or b"").decode().strip()
@@ -300,16 +317,7 @@ class GitRepo:
             env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
             self.git("read-tree", expected.commit, env=env)
             self.git("update-index", "--cacheinfo", f"{mode},{blob},{rel}", env=env)
-            tree = self.git("write-tree", env=env).strip()
-        ident = {
-            "GIT_AUTHOR_NAME": author.name,
-            "GIT_AUTHOR_EMAIL": author.email,
-            "GIT_COMMITTER_NAME": committer.name,
-            "GIT_COMMITTER_EMAIL": committer.email,
-        }
-        return self.git(
-            "commit-tree", tree, "-p", expected.commit, "-F", "-", env=ident, stdin=message
-        ).strip()
+            yield env
 
     def _mode_in(self, commit: str, rel: str) -> str:
         listed = self.git("ls-tree", commit, "--", rel).split()
@@ -360,6 +368,12 @@ class GitRepo:
         env["LC_ALL"] = "C"
         env.update(extra or {})
         return env
+
+    def run_git(
+        self, *args: str, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run git in the repo and return how it went; the caller judges the exit code."""
+        return self._run(*args, env=env)
 
     def _run(
         self,

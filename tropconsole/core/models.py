@@ -161,6 +161,9 @@ class FleetConfig:
     repo: str
     hosts: tuple[HostConfig, ...]
     head: str | None = None  # commit the files were read at, when known
+    # One line each, naming the file: a network file linked from outside the repo, a
+    # host without a network file the others have. Shown by every reader; never fatal.
+    warnings: tuple[str, ...] = ()
 
     def host(self, name: str) -> HostConfig | None:
         for h in self.hosts:

@@ -14,6 +14,7 @@ checks and write. ``read_only=True`` refuses every write before anything is touc
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ from tropconsole.core.propose import resolve
 from tropconsole.core.validate import normalise_ip, normalise_mac, validate_reservation
 from tropconsole.core.xmledit import HostMatch, add_host, find_host, host_element, remove_host
 
+_log = logging.getLogger(__name__)
 _LINES = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
@@ -105,6 +107,9 @@ class ReservationService:
         author: str | None = None,
         pull: bool = False,
         push: bool = False,
+        lock_wait: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
+        verify: bool = True,
     ) -> None:
         self.repo = Path(repo)
         self.read_only = read_only
@@ -112,6 +117,11 @@ class ReservationService:
         self.author = author
         self.pull = pull
         self.push = push
+        # A second writer waits this long for the first (None: gitrepo.LOCK_WAIT_S);
+        # ``on_wait`` hears one line when it starts waiting (the CLI prints it, else logged).
+        self.lock_wait = lock_wait
+        self.on_wait = on_wait or _log.warning
+        self.verify = verify  # run the repo's pre-commit and commit-msg hooks (git's default)
         # Test seam: runs after the file is written, just before the branch is swapped,
         # so a test can commit "from another terminal" at the worst possible moment.
         self.before_commit: Callable[[], None] | None = None
@@ -255,23 +265,27 @@ class ReservationService:
 
     def _write(self, make_plan: Callable[[], Plan], apply: bool) -> WriteResult:
         git = GitRepo(self.repo)
-        if self.pull:
-            git.pull_ff_only()
-        head = git.head()  # read first: every later check compares against this commit
-        author, committer = git.identity(self.author)
-        plan = make_plan()
-        rel = git.relpath(plan.path)
-        git.ensure_clean(rel)
-        done = git.commit_file(
-            rel,
-            plan.old_text,
-            plan.new_text,
-            plan.message,
-            expected=head,
-            author=author,
-            committer=committer,
-            before_swap=self.before_commit,
-        )
+        # Everything from the pull to the commit under the lock: a writer that waited
+        # plans from what the first one committed, never from its half-done write.
+        with git.write_lock(wait=self.lock_wait, on_wait=self.on_wait):
+            if self.pull:
+                git.pull_ff_only()
+            head = git.head()  # read first: every later check compares against this commit
+            author, committer = git.identity(self.author)
+            plan = make_plan()
+            rel = git.relpath(plan.path)
+            git.ensure_clean(rel)
+            done = git.commit_file(
+                rel,
+                plan.old_text,
+                plan.new_text,
+                plan.message,
+                expected=head,
+                author=author,
+                committer=committer,
+                before_swap=self.before_commit,
+                verify=self.verify,
+            )
         result = WriteResult(plan=plan, commit=done.commit, warnings=done.warnings)
         if self.push:
             result = replace(result, push_error=git.push())
