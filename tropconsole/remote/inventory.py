@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tropconsole.core.errors import ConfigError, TropError
+from tropconsole.core.live import DEFAULT_CHECKOUT
 
 DEFAULT_REFRESH = 5.0
 DEFAULT_TIMEOUT = 5.0
@@ -41,7 +42,7 @@ _TOP_KEYS = frozenset(
 # connection the host already has (one handshake); "ssh" = libvirt's own qemu+ssh, which
 # runs the OpenSSH client (a second handshake) through a generated strict wrapper.
 LIBVIRT_TRANSPORTS = ("tunnel", "ssh")
-_HOST_KEYS = frozenset({"ssh_host", "user", "port", "identity", "libvirt_uri"})
+_HOST_KEYS = frozenset({"ssh_host", "user", "port", "identity", "libvirt_uri", "checkout"})
 
 
 class InventoryMissing(TropError):
@@ -60,6 +61,7 @@ class HostEntry:
     port: int | None = None
     identity: str | None = None  # absolute path of a private key
     libvirt_uri: str | None = None  # used verbatim when given
+    checkout: str = DEFAULT_CHECKOUT  # the host's own copy of the config repo (absolute)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +251,14 @@ class _Checker:
             self.fail(
                 f"{prefix}libvirt_uri", f"expected a libvirt URI like qemu+ssh://..., got {uri!r}"
             )
+        checkout = self.string(table, "checkout", prefix)
+        if checkout is not None and (
+            not checkout.startswith("/") or any(c in checkout for c in "\n\r\0")
+        ):
+            self.fail(
+                f"{prefix}checkout",
+                f"expected an absolute path on the host like {DEFAULT_CHECKOUT}, got {checkout!r}",
+            )
         return HostEntry(
             name=name,
             ssh_host=self.string(table, "ssh_host", prefix) or name,
@@ -256,4 +266,5 @@ class _Checker:
             port=port,
             identity=self.path_value(table, "identity", prefix, base),
             libvirt_uri=uri,
+            checkout=checkout or DEFAULT_CHECKOUT,
         )
