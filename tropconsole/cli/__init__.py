@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tropconsole.cli.config_cmds",
     "tropconsole.cli.drift_cmds",
     "tropconsole.cli.live_cmds",
+    "tropconsole.cli.vm_cmds",
 )
 
 
