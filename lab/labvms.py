@@ -196,7 +196,7 @@ def bridge_client_plan(lab: Lab, i: int, cfg: labrepo.HostConfig, plan: list[dic
         "cidr": f"{addr}/{iface.network.prefixlen}",
         "bridge": "br0",
         "host_ip": str(iface.ip),
-        "host_port": f"{PUB}0",
+        "host_port": "vnet0",  # named like a running guest's tap: drift ignores guest taps
     }
 
 

@@ -184,6 +184,42 @@ def parse_domain(xml_text: str, domain: str, state: str) -> Domain:
     )
 
 
+def _direct(func: Callable[..., T], *args: Any) -> T:
+    return func(*args)
+
+
+class DomainReader:
+    """A host's domains, read cheaply: one listAllDomains, one XMLDesc per domain, and one
+    listing of paused domains when any runs (a domain's id comes with the listing: -1
+    when it is shut off). An XML equal to the last read's is not parsed again. Errors
+    (``libvirtError``, ``ConfigError``) are the caller's to map."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[str, Domain]] = {}  # name -> (XMLDesc, parsed)
+
+    def read(
+        self, conn: libvirt.virConnect, call: Callable[..., Any] = _direct
+    ) -> tuple[Domain, ...]:
+        listed = sorted(call(conn.listAllDomains, 0), key=lambda d: d.name())
+        paused: set[str] = set()
+        if any(d.ID() != -1 for d in listed):  # ID() is local: no round trip
+            flag = libvirt.VIR_CONNECT_LIST_DOMAINS_PAUSED
+            paused = {d.name() for d in call(conn.listAllDomains, flag)}
+        cache: dict[str, tuple[str, Domain]] = {}
+        domains = []
+        for dom in listed:
+            name = dom.name()
+            state = "shut off" if dom.ID() == -1 else "running"
+            state = "paused" if name in paused else state
+            xml = str(call(dom.XMLDesc, 0))
+            hit = self._cache.get(name)
+            parsed = hit[1] if hit is not None and hit[0] == xml else parse_domain(xml, name, state)
+            cache[name] = (xml, parsed)
+            domains.append(parsed if parsed.state == state else replace(parsed, state=state))
+        self._cache = cache
+        return tuple(domains)
+
+
 class Tunnel(Protocol):
     """A byte stream to the host's libvirtd that libvirt reaches by a local URI
     (``tropconsole.remote.tunnel.LibvirtTunnel``)."""
@@ -226,7 +262,7 @@ class LibvirtSession:
         self.fastest_ms: float | None = None  # cheapest call since reset_timing()
         self._conn: libvirt.virConnect | None = None
         self._lock = threading.RLock()
-        self._domains: dict[str, tuple[str, Domain]] = {}  # name -> (XMLDesc, parsed)
+        self._domains = DomainReader()
 
     @property
     def connected(self) -> bool:
@@ -385,37 +421,18 @@ class LibvirtSession:
         return tuple(sorted(leases, key=_ip_key))
 
     def read_domains(self) -> tuple[Domain, ...]:
-        """Every domain with its NICs: one listAllDomains and one XMLDesc per domain (plus
-        one listing of paused domains when any runs). An XML equal to the last refresh's is
-        not parsed again. A host without a hypervisor driver has no domains."""
+        """Every domain with its NICs (``DomainReader``: one listAllDomains and one XMLDesc
+        per domain, unchanged XML not parsed again). A host without a hypervisor driver
+        has no domains."""
         conn = self.connection()
-        cache: dict[str, tuple[str, Domain]] = {}
         try:
-            listed = sorted(self.call(conn.listAllDomains, 0), key=lambda d: d.name())
-            paused: set[str] = set()
-            if any(d.ID() != -1 for d in listed):  # ID() is local: the listing carries it
-                flag = libvirt.VIR_CONNECT_LIST_DOMAINS_PAUSED
-                paused = {d.name() for d in self.call(conn.listAllDomains, flag)}
-            domains = []
-            for dom in listed:
-                name = dom.name()
-                state = "shut off" if dom.ID() == -1 else "running"
-                state = "paused" if name in paused else state
-                xml = self.call(dom.XMLDesc, 0)
-                hit = self._domains.get(name)
-                parsed = hit[1] if hit is not None and hit[0] == xml else None
-                if parsed is None:
-                    parsed = parse_domain(xml, name, state)
-                cache[name] = (xml, parsed)
-                domains.append(parsed if parsed.state == state else replace(parsed, state=state))
+            return self._domains.read(conn, self.call)
         except libvirt.libvirtError as err:
             if error_code(err) == libvirt.VIR_ERR_NO_SUPPORT:
                 return ()
             raise RemoteError(self.host, f"libvirt: {error_text(err)}") from None
         except ConfigError as err:
             raise RemoteError(self.host, f"unreadable domain XML: {err}") from None
-        self._domains = cache
-        return tuple(domains)
 
     def read_nics(self) -> tuple[DomainNic, ...]:
         """Every domain's interfaces (``read_domains``, flattened)."""
