@@ -22,18 +22,20 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import labrepo
+import labvms
 from labcore import HERE, MARKER, MOUNTS, Lab, LabError, read_pid, run, say, write
 from labdown import down, kill_all
 from labfiles import write_client_files, write_keys
-import labvms
 from labhost import bring_up_host, client_ok, client_plan, lease_of, sshd_ok, start_client
 
 
 def _prereqs() -> None:
     missing = [
         b
-        for b in ("libvirtd", "virsh", "dnsmasq", "udhcpc", "ip", "nsenter", "unshare", "git")
-        + ("ping", "qemu-system-x86_64")
+        for b in (
+            *("libvirtd", "virsh", "dnsmasq", "udhcpc", "ip", "nsenter", "unshare", "git"),
+            *("ping", "qemu-system-x86_64"),
+        )
         if not shutil.which(b)
     ]
     missing += [b for b in ("/usr/sbin/sshd", "ssh", "ssh-keygen") if not shutil.which(b)]
