@@ -1,8 +1,8 @@
 """The demo fleet's domains and its one neighbour-table entry per host.
 
-Every reserved MAC of a DHCP network in git is one domain's NIC (so the demo's drift is
-what it was before it had domains: no reservation goes unused), every fourth switched
-off, as the demo's leases say. One more domain per host, ``edge<NN>``, joins ``bridged``
+Every reserved MAC of a DHCP network in git is one domain's NIC, every fourth switched
+off, as the demo's leases say. (The demo's snapshots leave ``nics`` empty, so its drift
+is what it was before it had domains.) One more domain per host, ``edge<NN>``, joins ``bridged``
 with a MAC of the host's range (no DHCP: "seen on br0" by the made-up neighbour entry)
 and br0 directly with a MAC outside every host's range. The test driver keeps the
 definitions in its node file; ``<test:runstate>5`` defines a domain shut off.
