@@ -66,11 +66,14 @@ def test_dirty_unknown_and_unreadable(repo: Path) -> None:
     assert checkout_finding(f, "trop01", None) is None  # not read (the demo)
 
 
-def test_counts_are_cached_per_pair_of_heads(repo: Path) -> None:
+def test_counts_are_cached_but_an_unknown_commit_is_asked_again(repo: Path, tmp_path: Path) -> None:
     one = head(repo)
     two = commit_file(repo, "a.txt", "1\n", "one")
-    relation.cache_clear()
     assert relation(str(repo), two, one).behind == 1
-    git(repo, "reset", "-q", "--hard", one)  # the pair still means the same commits
-    assert relation(str(repo), two, one).behind == 1
-    assert relation.cache_info().hits == 1
+    assert relation(str(repo), two, one) is relation(str(repo), two, one)  # cached
+    other = tmp_path / "other"
+    git(repo, "clone", "-q", str(repo), str(other))
+    three = commit_file(other, "b.txt", "2\n", "elsewhere")
+    assert not relation(str(repo), two, three).known
+    git(repo, "fetch", "-q", str(other))  # the console's repo now has it
+    assert relation(str(repo), two, three).ahead == 1

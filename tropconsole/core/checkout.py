@@ -7,12 +7,12 @@ git in the console's repo, locally (``git rev-list --left-right --count``, no fe
 HEAD the console's repo does not have cannot be counted: that is said as it is.
 
 Commits never change, so a count is cached per (repo, console HEAD, host HEAD): a refresh
-that finds the same heads costs no git process at all.
+that finds the same heads costs no git process at all. A HEAD the console's repo lacks
+is asked about again next time (a fetch may bring it).
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import subprocess
 from dataclasses import dataclass
@@ -64,12 +64,19 @@ def _git(repo: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@functools.lru_cache(maxsize=512)
+_counted: dict[tuple[str, str, str], Relation] = {}  # (repo, console, host) -> counts
+_CACHE_MAX = 512
+
+
 def relation(repo: str, console_head: str, host_head: str) -> Relation:
-    """Count ``host_head`` against ``console_head`` in ``repo`` (cached: commits are
-    immutable)."""
+    """Count ``host_head`` against ``console_head`` in ``repo``. Counts are cached (commits
+    are immutable); "unknown commit" and errors are not, so a fetch is seen next time."""
     if console_head == host_head:
         return Relation()
+    key = (repo, console_head, host_head)
+    hit = _counted.get(key)
+    if hit is not None:
+        return hit
     try:
         probe = _git(repo, "cat-file", "-e", f"{host_head}^{{commit}}")
         if probe.returncode:
@@ -81,7 +88,10 @@ def relation(repo: str, console_head: str, host_head: str) -> Relation:
     if counted.returncode or len(words) != 2:
         why = (counted.stderr.strip().splitlines() or ["git rev-list failed"])[0]
         return Relation(error=why)
-    return Relation(ahead=int(words[0]), behind=int(words[1]))
+    if len(_counted) >= _CACHE_MAX:
+        _counted.clear()
+    found = _counted[key] = Relation(ahead=int(words[0]), behind=int(words[1]))
+    return found
 
 
 def checkout_finding(fleet: FleetConfig, host: str, state: CheckoutState | None) -> Finding | None:
