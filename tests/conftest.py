@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LAB_DIR = "/tmp/tropconsole-lab"
 
 
+_LAB_NAMING = ("TROPCONSOLE_LAB_PREFIX", "TROPCONSOLE_LAB_OFFSET")
+
+
 @dataclass(frozen=True)
 class LabHost:
     name: str
@@ -139,7 +142,12 @@ class Lab:
         subprocess.run(
             ["python3", str(ROOT / "lab/labctl.py"), "restart-client", c.name],
             check=True,
-            env={**os.environ, "TROPCONSOLE_LAB_DIR": str(self.dir)},
+            # lab.json has the lab's prefix and offset; a caller's exported ones (another lab's)
+            # would be refused
+            env={
+                **{k: v for k, v in os.environ.items() if k not in _LAB_NAMING},
+                "TROPCONSOLE_LAB_DIR": str(self.dir),
+            },
             capture_output=True,
         )
         return self._wait_lease(c, seen, timeout)

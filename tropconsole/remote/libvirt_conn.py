@@ -117,11 +117,6 @@ def parse_status_file(host: str, network: str, data: bytes, now: float) -> tuple
     return tuple(leases)
 
 
-def domain_nics(xml_text: str, domain: str, active: bool) -> tuple[DomainNic, ...]:
-    """Interface MACs of one domain's XML (parsed safely: no DTD, no entities)."""
-    return parse_domain(xml_text, domain, "running" if active else "shut off").nics
-
-
 def _int(text: str | None) -> int:
     try:
         return int((text or "").strip())
