@@ -145,3 +145,24 @@ def test_a_missing_checkout_is_reported_and_the_refresh_still_works(
         assert code == 0 and out["vms"]  # the host answered as before
     finally:
         lab.run_in(HOST, ["mv", moved, DEFAULT_CHECKOUT], check=True)
+
+
+def test_a_domain_defined_between_refreshes_shows_in_the_next_one(lab) -> None:
+    xml = (lab.hosts[0].dir / "dom-db01.xml").read_text()
+    xml = xml.replace("<name>db01</name>", "<name>late01</name>").replace("e1000", "rtl8139")
+    path = lab.hosts[0].dir / "dom-late01.xml"
+    path.write_text(xml)
+    with FleetPoller(load_inventory(lab.inventory)) as poller:
+        first = poller.poll().host(HOST)
+        assert first is not None and first.snapshot is not None
+        lab.virsh(HOST, "define", str(path))
+        try:
+            snap = poller.poll().host(HOST).snapshot  # type: ignore[union-attr]
+            late = next(d for d in snap.domains if d.name == "late01")
+            assert (late.state, [n.model for n in late.nics]) == ("shut off", ["rtl8139"])
+            kept = {d.name: d for d in first.snapshot.domains}
+            # unchanged domains are the very objects of the last refresh: not parsed again
+            assert all(d is kept[d.name] for d in snap.domains if d.name in kept)
+        finally:
+            lab.virsh(HOST, "undefine", "late01")
+        assert "late01" not in {d.name for d in poller.poll().host(HOST).snapshot.domains}  # type: ignore[union-attr]
