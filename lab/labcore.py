@@ -43,6 +43,7 @@ MOUNTS = {  # path inside the host -> directory under the host's lab dir
     "/var/lib/libvirt": "lib",
     "/var/log/libvirt": "log",
     "/var/cache/libvirt": "cache",
+    "/var/local/projects": "projects",  # the host's own checkout of the config repo
 }
 
 

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import labrepo
+import labvms
 from labcore import HERE, MARKER, MOUNTS, Lab, LabError, read_pid, run, say, write
 from labdown import down, kill_all
 from labfiles import write_client_files, write_keys
@@ -31,7 +32,10 @@ from labhost import bring_up_host, client_ok, client_plan, lease_of, sshd_ok, st
 def _prereqs() -> None:
     missing = [
         b
-        for b in ("libvirtd", "virsh", "dnsmasq", "udhcpc", "ip", "nsenter", "unshare", "git")
+        for b in (
+            *("libvirtd", "virsh", "dnsmasq", "udhcpc", "ip", "nsenter", "unshare", "git"),
+            *("ping", "qemu-system-x86_64"),
+        )
         if not shutil.which(b)
     ]
     missing += [b for b in ("/usr/sbin/sshd", "ssh", "ssh-keygen") if not shutil.which(b)]
@@ -101,6 +105,8 @@ def up(lab: Lab, n: int, timeout: float) -> dict:
     _wait_ready(lab, list(cfgs), clients, deadline, timeout)
     t_ready = time.monotonic() - t0
     _check_ssh(lab, list(cfgs))
+    domains, bridge_clients = labvms.bring_up_vms(lab, cfgs)
+    t_vms = time.monotonic() - t0
 
     hosts = []
     for i in cfgs:
@@ -145,9 +151,13 @@ def up(lab: Lab, n: int, timeout: float) -> dict:
         "udhcpc_script": str(lab.dir / "udhcpc-script"),
         "hosts": hosts,
         "clients": clients,
+        "domains": domains,
+        "bridge_clients": bridge_clients,
+        "checkout": labvms.CHECKOUT,
         "timings": {
             "hosts": round(t_hosts, 2),
             "ready": round(t_ready, 2),
+            "vms": round(t_vms - t_ready, 2),
             "total": round(time.monotonic() - t0, 2),
             "per_host": host_steps,
         },

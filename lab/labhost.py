@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import labrepo
+import labvms
 from labcore import CLIENTS, MOUNTS, VIRSH, Lab, LabError, netns_list, run, write
 
 
@@ -32,6 +33,16 @@ listen_tcp = 0
 auth_unix_ro = "none"
 auth_unix_rw = "none"
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+"""
+
+
+# The lab's domains are defined, never started. libvirt probes qemu as this user and, on
+# the next lookup, checks /dev/kvm as this user too: with libvirt-qemu (no access to a
+# root-only /dev/kvm) the two disagree and every definition re-probes qemu (~40 s).
+QEMU_CONF = """\
+# tropconsole lab: domains are only defined, never run.
+user = "root"
+group = "root"
 """
 
 
@@ -102,6 +113,7 @@ def _mount_setup(lab: Lab, host: str) -> None:
     (hd / "run/libvirt").mkdir(exist_ok=True)
     (hd / "run/sshd").mkdir(mode=0o755, exist_ok=True)
     write(hd / "etc-libvirt/libvirtd.conf", LIBVIRTD_CONF)
+    write(hd / "etc-libvirt/qemu.conf", QEMU_CONF)
     write(hd / "resolv.conf", "# tropconsole lab: no resolvers, nothing leaves the host\n")
     for kind in ("mnt", "uts"):
         lab.ns_file(host, kind).touch()
@@ -285,6 +297,8 @@ def bring_up_host(lab: Lab, i: int, cfg: labrepo.HostConfig, deadline: float) ->
         step("mounts")
         _start_libvirt(lab, i, cfg, deadline)
         step("libvirt")
+        labvms.make_checkout(lab, host)
+        step("checkout")
         _start_sshd(lab, i)
         step("sshd")
         for c in client_plan(lab, i, cfg):

@@ -20,7 +20,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_LAB_DIR = "/tmp/tropconsole-lab"
-_LAB_PLACE_VARS = ("TROPCONSOLE_LAB_PREFIX", "TROPCONSOLE_LAB_OFFSET")
+
+
+_LAB_NAMING = ("TROPCONSOLE_LAB_PREFIX", "TROPCONSOLE_LAB_OFFSET")
 
 
 @dataclass(frozen=True)
@@ -140,10 +142,10 @@ class Lab:
         subprocess.run(
             ["python3", str(ROOT / "lab/labctl.py"), "restart-client", c.name],
             check=True,
-            # The lab's own lab.json names its prefix and offset: a caller's exported
-            # TROPCONSOLE_LAB_PREFIX/OFFSET (meant for another lab) must not override them.
+            # lab.json has the lab's prefix and offset; a caller's exported ones (another lab's)
+            # would be refused
             env={
-                **{k: v for k, v in os.environ.items() if k not in _LAB_PLACE_VARS},
+                **{k: v for k, v in os.environ.items() if k not in _LAB_NAMING},
                 "TROPCONSOLE_LAB_DIR": str(self.dir),
             },
             capture_output=True,

@@ -38,6 +38,7 @@ from tropconsole.core.live import (
     LiveNetwork,
 )
 from tropconsole.core.models import FleetConfig, HostConfig, Lease, Reservation
+from tropconsole.demo_vms import domains_xml, neighbours
 
 DEMO_DIR_ENV = "TROPCONSOLE_DEMO_DIR"
 LEASE_SECONDS = 3600
@@ -87,6 +88,7 @@ class DemoFleet:
         import libvirt
 
         from tropconsole.core.configrepo import load_fleet
+        from tropconsole.remote.libvirt_conn import DomainReader
 
         libvirt.registerErrorHandler(_quiet, None)  # errors are raised, never printed
         self._libvirt = libvirt
@@ -104,6 +106,8 @@ class DemoFleet:
         config = load_fleet(self.repo)
         self._hosts = tuple(h.name for h in config.hosts)
         self._links = {h.name: _bridge_links(h) for h in config.hosts}
+        self._neighbours = {h.name: neighbours(h) for h in config.hosts}
+        self._domain_readers = {h.name: DomainReader() for h in config.hosts}
         self._conns: dict[str, Any] = {}
         opener = libvirt.openReadOnly if read_only else libvirt.open
         # The test driver reads its node file once, when the connection opens: the files
@@ -203,6 +207,7 @@ class DemoFleet:
                 )
             )
         leases = _leases(host, networks, self._unreserved.get(host, ()), now)
+        domains = self._domain_readers[host].read(conn)
         return HostSnapshot(
             host=host,
             taken_at=now,
@@ -210,6 +215,11 @@ class DemoFleet:
             links=self._links[host],
             networks=tuple(networks),
             leases=leases,
+            # nics stays empty: drift's domain checks (reservation-unused, nic-unreserved)
+            # keep the demo's drift what it was before it had domains (the UI tests count
+            # it); the VMs view reads ``domains``.
+            domains=domains,
+            neighbours=self._neighbours[host],
             demo=True,
         )
 
@@ -303,6 +313,7 @@ def _node_xml(host: HostConfig) -> str:
             text = Path(net.path).read_text(encoding="utf-8")
             # An empty <uuid/> (as in heliodines) asks libvirt to generate one.
             parts.append(_UUID.sub("", text))
+    parts.append(domains_xml(host))
     parts.append("</node>\n")
     return "".join(parts)
 

@@ -70,6 +70,8 @@ def test_good_inventory_resolves_paths_and_defaults(tmp_path: Path) -> None:
         ('read_only = "yes"\n[hosts.a]\n', "read_only: expected true or false, got 'yes'"),
         ("known_hosts = [1]\n[hosts.a]\n", "known_hosts: expected a list of file paths"),
         ('[hosts.a]\nlibvirt_uri = "trop01"\n', "hosts.a.libvirt_uri: expected a libvirt URI"),
+        ('[hosts.a]\ncheckout = "srv/git"\n', "hosts.a.checkout: expected an absolute path"),
+        ("[hosts.a]\ncheckout = 1\n", "hosts.a.checkout: expected a non-empty string"),
         (
             'libvirt_transport = "libssh"\n[hosts.a]\n',
             'libvirt_transport: expected "tunnel" or "ssh", got \'libssh\'',
@@ -124,3 +126,11 @@ def test_status_with_a_bad_inventory_is_one_line_and_exit_2(
     assert main(["--config", str(path), "status"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"tropconsole: {path}: hosts.trop01.port: expected an integer 1-65535, got 'x'"
+
+
+def test_checkout_defaults_and_can_be_set_per_host(tmp_path: Path) -> None:
+    path = tmp_path / "inventory.toml"
+    path.write_text('[hosts.a]\n[hosts.b]\ncheckout = "/srv/heliodines"\n')
+    inv = load_inventory(path)
+    assert inv.host("a").checkout == "/var/local/projects/heliodines/git"  # type: ignore[union-attr]
+    assert inv.host("b").checkout == "/srv/heliodines"  # type: ignore[union-attr]

@@ -165,4 +165,8 @@ def test_domain_nics_come_from_every_domain(tmp_path: Path) -> None:
         ("guest1", "52:54:00:02:01:0a", "default", None),
         ("guest1", "52:54:00:02:01:0b", None, "br0"),
     ]
-    assert session.rpcs == 3  # listAllDomains, isActive, XMLDesc
+    assert session.rpcs == 3  # listAllDomains, the paused listing (one runs), XMLDesc
+    [first] = session.read_domains()
+    [again] = session.read_domains()
+    assert again is first  # the same XML is not parsed again
+    assert (first.state, first.vcpus, first.memory_kib) == ("running", 1, 1024)

@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tropconsole.cli.history_cmds",
     "tropconsole.cli.serve_cmd",
     "tropconsole.cli.monitor_cmds",
+    "tropconsole.cli.vm_cmds",
 )
 
 

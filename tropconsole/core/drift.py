@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from tropconsole.core.checkout import checkout_finding
 from tropconsole.core.findings import (
     Action,
     DriftCounts,
@@ -121,11 +122,13 @@ def plan_sync(git_net: LibvirtNetwork, live_net: LiveNetwork, host: str = "") ->
 
 
 def host_drift(fleet: FleetConfig, host: HostConfig, snap: HostSnapshot) -> tuple[Finding, ...]:
-    """All findings for one reachable host: networks, bridges, leases."""
+    """All findings for one reachable host: networks, bridges, leases, its checkout."""
+    checkout = checkout_finding(fleet, host.name, snap.checkout)
     return (
         *network_drift(host, snap),
         *bridge_drift(host, snap),
         *lease_findings(fleet, host, snap),
+        *((checkout,) if checkout is not None else ()),
     )
 
 

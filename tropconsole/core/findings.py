@@ -51,6 +51,9 @@ class Kind(StrEnum):
     RESERVATION_UNUSED = "reservation-unused"  # no domain on the host uses the MAC
     NIC_UNRESERVED = "nic-unreserved"  # a domain NIC on a DHCP network without reservation
     SCHEME_VIOLATION = "scheme-violation"  # MAC prefix or subnet of another host
+    # the host's own checkout of the config repo vs the console's
+    CHECKOUT_DRIFT = "checkout-drift"  # behind / ahead / diverged / dirty / unknown commit
+    CHECKOUT_UNREADABLE = "checkout-unreadable"  # no checkout, no git, no commit
     # whole hosts
     HOST_UNREACHABLE = "host-unreachable"
     HOST_STALE = "host-stale"

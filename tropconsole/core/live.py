@@ -57,11 +57,63 @@ class LiveNetwork:
 
 @dataclass(frozen=True, slots=True)
 class DomainNic:
+    """One ``<interface>`` of a libvirt domain, from the domain's XML."""
+
     domain: str
     mac: str
     network: str | None = None  # source network name for type='network'
     bridge: str | None = None  # source bridge for type='bridge'
     active: bool = False
+    model: str | None = None  # <model type='virtio'/>
+    kind: str = "network"  # the interface type: "network", "bridge", "direct", ...
+    target: str | None = None  # the host's tap (vnet0) while the domain runs
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    """A libvirt domain as its host's libvirtd reports it (listAllDomains + XMLDesc)."""
+
+    name: str
+    state: str  # "running", "paused" or "shut off"
+    vcpus: int = 0
+    memory_kib: int = 0  # <currentMemory>, else <memory>
+    uuid: str | None = None
+    nics: tuple[DomainNic, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return self.state != "shut off"
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    """One entry of the host's neighbour table (``ip -j -s neigh``): an address seen on a
+    link with the MAC that answered for it. Ages are seconds, as ``ip -s`` prints them."""
+
+    ip: str
+    dev: str
+    mac: str | None = None  # lladdr, lower case; None while unresolved (INCOMPLETE, FAILED)
+    states: tuple[str, ...] = ()  # ("REACHABLE",), ("STALE",), ("PERMANENT",), ...
+    used: int | None = None  # seconds since the kernel last used the entry
+    confirmed: int | None = None  # seconds since the neighbour last confirmed it
+    updated: int | None = None  # seconds since the entry last changed
+
+    @property
+    def state(self) -> str:
+        return "/".join(self.states) or "?"
+
+
+DEFAULT_CHECKOUT = "/var/local/projects/heliodines/git"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutState:
+    """The host's own copy of the config repo, read in the refresh's one exec."""
+
+    path: str
+    head: str | None = None  # full commit id; None when it could not be read
+    dirty: bool = False  # ``git status --porcelain`` printed anything
+    error: str | None = None  # why head is unknown: no git, no such directory, ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +135,11 @@ class HostSnapshot:
     links: tuple[LiveLink, ...] = ()
     networks: tuple[LiveNetwork, ...] = ()
     leases: tuple[Lease, ...] = ()
-    nics: tuple[DomainNic, ...] = ()
+    nics: tuple[DomainNic, ...] = ()  # every domain's NICs (the same objects as in domains)
     demo: bool = False  # produced by the embedded demo fleet, not a real host
+    domains: tuple[Domain, ...] = ()
+    neighbours: tuple[Neighbour, ...] = ()  # the host's neighbour table; () for the demo
+    checkout: CheckoutState | None = None  # None: not read (the demo fleet)
 
     @property
     def bridges(self) -> tuple[LiveLink, ...]:

@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from tropconsole.core.alerts import AlertPolicy
 from tropconsole.core.errors import ConfigError, TropError
+from tropconsole.core.live import DEFAULT_CHECKOUT
 
 DEFAULT_REFRESH = 5.0
 DEFAULT_TIMEOUT = 5.0
@@ -43,7 +44,7 @@ _TOP_KEYS = frozenset(
 # connection the host already has (one handshake); "ssh" = libvirt's own qemu+ssh, which
 # runs the OpenSSH client (a second handshake) through a generated strict wrapper.
 LIBVIRT_TRANSPORTS = ("tunnel", "ssh")
-_HOST_KEYS = frozenset({"ssh_host", "user", "port", "identity", "libvirt_uri"})
+_HOST_KEYS = frozenset({"ssh_host", "user", "port", "identity", "libvirt_uri", "checkout"})
 _ALERT_KEYS = frozenset({"pool_warn_percent", "unreachable_refreshes", "lease_expiry_minutes"})
 
 
@@ -63,6 +64,7 @@ class HostEntry:
     port: int | None = None
     identity: str | None = None  # absolute path of a private key
     libvirt_uri: str | None = None  # used verbatim when given
+    checkout: str = DEFAULT_CHECKOUT  # the host's own copy of the config repo (absolute)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +283,14 @@ class _Checker:
             self.fail(
                 f"{prefix}libvirt_uri", f"expected a libvirt URI like qemu+ssh://..., got {uri!r}"
             )
+        checkout = self.string(table, "checkout", prefix)
+        if checkout is not None and (
+            not checkout.startswith("/") or any(c in checkout for c in "\n\r\0")
+        ):
+            self.fail(
+                f"{prefix}checkout",
+                f"expected an absolute path on the host like {DEFAULT_CHECKOUT}, got {checkout!r}",
+            )
         return HostEntry(
             name=name,
             ssh_host=self.string(table, "ssh_host", prefix) or name,
@@ -288,4 +298,5 @@ class _Checker:
             port=port,
             identity=self.path_value(table, "identity", prefix, base),
             libvirt_uri=uri,
+            checkout=checkout or DEFAULT_CHECKOUT,
         )

@@ -15,14 +15,15 @@ import ipaddress
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
 import libvirt
 
 from tropconsole.core.errors import ConfigError, RemoteError
-from tropconsole.core.live import DomainNic, LiveNetwork
+from tropconsole.core.live import Domain, DomainNic, LiveNetwork
 from tropconsole.core.models import Lease, LibvirtNetwork
-from tropconsole.core.netxml import parse_network_live, parse_xml
+from tropconsole.core.netxml import XmlElement, parse_network_live, parse_xml
 
 KEEPALIVE_INTERVAL = 5  # seconds between libvirt keepalive probes
 KEEPALIVE_COUNT = 3  # unanswered probes before libvirt closes the connection
@@ -116,27 +117,102 @@ def parse_status_file(host: str, network: str, data: bytes, now: float) -> tuple
     return tuple(leases)
 
 
-def domain_nics(xml_text: str, domain: str, active: bool) -> tuple[DomainNic, ...]:
-    """Interface MACs of one domain's XML (parsed safely: no DTD, no entities)."""
+def _int(text: str | None) -> int:
+    try:
+        return int((text or "").strip())
+    except ValueError:
+        return 0
+
+
+_MEMORY_UNITS = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1.0, "kib": 1.0, "kb": 1000 / 1024}
+_MEMORY_UNITS |= {"m": 1024.0, "mib": 1024.0, "mb": 1e6 / 1024, "g": 1024.0**2, "gib": 1024.0**2}
+_MEMORY_UNITS |= {"gb": 1e9 / 1024}
+
+
+def _kib(element: XmlElement | None) -> int:
+    """A ``<memory unit='..'>`` value in KiB (libvirt writes KiB; other units converted)."""
+    if element is None:
+        return 0
+    factor = _MEMORY_UNITS.get(element.attrs.get("unit", "KiB").lower(), 1.0)
+    return int(_int(element.text) * factor)
+
+
+def parse_domain(xml_text: str, domain: str, state: str) -> Domain:
+    """A domain from its XMLDesc: vCPUs, memory, and each interface (MAC, source, model,
+    tap). Parsed with the core's safe reader (no DTD, no entities)."""
     root = parse_xml(xml_text, f"domain {domain} XML")
+    active = state != "shut off"
     devices = root.find("devices")
     nics = []
     for iface in devices.findall("interface") if devices is not None else []:
         mac = iface.find("mac")
         if mac is None or not mac.attrs.get("address"):
             continue
+        kind = iface.attrs.get("type", "network")
         source = iface.find("source")
         src = source.attrs if source is not None else {}
+        model = iface.find("model")
+        target = iface.find("target")
         nics.append(
             DomainNic(
                 domain=domain,
                 mac=mac.attrs["address"].lower(),
-                network=src.get("network") if iface.attrs.get("type") == "network" else None,
+                network=src.get("network") if kind == "network" else None,
                 bridge=src.get("bridge"),
                 active=active,
+                model=model.attrs.get("type") if model is not None else None,
+                kind=kind,
+                target=target.attrs.get("dev") if target is not None and active else None,
             )
         )
-    return tuple(nics)
+    memory = root.find("currentMemory")
+    memory = memory if memory is not None else root.find("memory")
+    uuid = root.find("uuid")
+    vcpu = root.find("vcpu")
+    return Domain(
+        name=domain,
+        state=state,
+        vcpus=_int(vcpu.text if vcpu is not None else None),
+        memory_kib=_kib(memory),
+        uuid=(uuid.text.strip() or None) if uuid is not None else None,
+        nics=tuple(nics),
+    )
+
+
+def _direct(func: Callable[..., T], *args: Any) -> T:
+    return func(*args)
+
+
+class DomainReader:
+    """A host's domains, read cheaply: one listAllDomains, one XMLDesc per domain, and one
+    listing of paused domains when any runs (a domain's id comes with the listing: -1
+    when it is shut off). An XML equal to the last read's is not parsed again. Errors
+    (``libvirtError``, ``ConfigError``) are the caller's to map."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[str, Domain]] = {}  # name -> (XMLDesc, parsed)
+
+    def read(
+        self, conn: libvirt.virConnect, call: Callable[..., Any] = _direct
+    ) -> tuple[Domain, ...]:
+        listed = sorted(call(conn.listAllDomains, 0), key=lambda d: d.name())
+        paused: set[str] = set()
+        if any(d.ID() != -1 for d in listed):  # ID() is local: no round trip
+            flag = libvirt.VIR_CONNECT_LIST_DOMAINS_PAUSED
+            paused = {d.name() for d in call(conn.listAllDomains, flag)}
+        cache: dict[str, tuple[str, Domain]] = {}
+        domains = []
+        for dom in listed:
+            name = dom.name()
+            state = "shut off" if dom.ID() == -1 else "running"
+            state = "paused" if name in paused else state
+            xml = str(call(dom.XMLDesc, 0))
+            hit = self._cache.get(name)
+            parsed = hit[1] if hit is not None and hit[0] == xml else parse_domain(xml, name, state)
+            cache[name] = (xml, parsed)
+            domains.append(parsed if parsed.state == state else replace(parsed, state=state))
+        self._cache = cache
+        return tuple(domains)
 
 
 class Tunnel(Protocol):
@@ -181,6 +257,7 @@ class LibvirtSession:
         self.fastest_ms: float | None = None  # cheapest call since reset_timing()
         self._conn: libvirt.virConnect | None = None
         self._lock = threading.RLock()
+        self._domains = DomainReader()
 
     @property
     def connected(self) -> bool:
@@ -338,22 +415,23 @@ class LibvirtSession:
         )
         return tuple(sorted(leases, key=_ip_key))
 
-    def read_nics(self) -> tuple[DomainNic, ...]:
-        """Every domain's interface MACs; a host without a hypervisor driver has none."""
+    def read_domains(self) -> tuple[Domain, ...]:
+        """Every domain with its NICs (``DomainReader``: one listAllDomains and one XMLDesc
+        per domain, unchanged XML not parsed again). A host without a hypervisor driver
+        has no domains."""
         conn = self.connection()
         try:
-            domains = self.call(conn.listAllDomains, 0)
-            nics: list[DomainNic] = []
-            for dom in sorted(domains, key=lambda d: d.name()):
-                active = bool(self.call(dom.isActive))
-                nics.extend(domain_nics(self.call(dom.XMLDesc, 0), dom.name(), active))
+            return self._domains.read(conn, self.call)
         except libvirt.libvirtError as err:
             if error_code(err) == libvirt.VIR_ERR_NO_SUPPORT:
                 return ()
             raise RemoteError(self.host, f"libvirt: {error_text(err)}") from None
         except ConfigError as err:
             raise RemoteError(self.host, f"unreadable domain XML: {err}") from None
-        return tuple(nics)
+
+    def read_nics(self) -> tuple[DomainNic, ...]:
+        """Every domain's interfaces (``read_domains``, flattened)."""
+        return tuple(nic for dom in self.read_domains() for nic in dom.nics)
 
     def close(self) -> None:
         with self._lock:

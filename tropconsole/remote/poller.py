@@ -176,11 +176,11 @@ class FleetPoller:
                 if not libvirt_up:
                     # open libvirt (its channel, or its own ssh) while the links exec runs
                     opening = self._openers.submit(h.libvirt.connection)
-                links = h.ssh.read_links()
+                links, neighbours, checkout = h.ssh.read_host()
                 if opening is not None:
                     opening.result()
                 networks, leases = h.libvirt.read_networks(h.ssh.read_file)
-                nics = h.libvirt.read_nics()
+                domains = h.libvirt.read_domains()
                 return HostSnapshot(
                     host=h.name,
                     taken_at=self._clock(),
@@ -188,7 +188,10 @@ class FleetPoller:
                     links=links,
                     networks=networks,
                     leases=leases,
-                    nics=nics,
+                    nics=tuple(nic for dom in domains for nic in dom.nics),
+                    domains=domains,
+                    neighbours=neighbours,
+                    checkout=checkout,
                 )
         except BaseException:
             if opening is not None:

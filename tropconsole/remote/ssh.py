@@ -13,11 +13,12 @@ Why these choices:
 * **One session, reused.** A handshake costs far more than a refresh; steady state must open
   none (the poller's counters prove it). A transport keepalive notices dead peers between
   refreshes.
-* **One exec per refresh, one process.** Addresses, bridges and bridge ports come from one
+* **One exec per refresh.** Addresses, bridges and bridge ports come from one
   ``ip -j -d addr`` (a port's ``master`` is its bridge, from the same netlink attribute
-  ``bridge link`` prints), so a refresh costs one channel and one process on the host whatever
-  the number of links. Running ``bridge -j link`` as well cost each host a second process on
-  every refresh for the same data.
+  ``bridge link`` prints); the neighbour table and the host's checkout of the config repo
+  come from the same exec (``tropconsole.remote.hostread``), so a refresh costs one channel
+  whatever the number of links. Running ``bridge -j link`` as well cost each host a second
+  process on every refresh for the same data.
 * **Never prompts.** Keys come from ssh-agent and the configured identity files; there is no
   password and no passphrase, so a missing key is an error an operator can read, not a hang.
 * **No waiting on the wire.** The console opens the TCP connection itself, without Nagle
@@ -39,14 +40,21 @@ from typing import Any
 import paramiko
 
 from tropconsole.core.errors import RemoteError
-from tropconsole.core.live import LiveAddress, LiveLink
+from tropconsole.core.live import CheckoutState, LiveAddress, LiveLink, Neighbour
+from tropconsole.remote.hostread import (
+    CHECKOUT,
+    NEIGH,
+    parse_checkout,
+    parse_neighbours,
+    refresh_command,
+    split_sections,
+)
 from tropconsole.remote.inventory import HostEntry, Inventory
 from tropconsole.remote.tcp import tcp_connect, transport_preferring_aead
 
 SYSTEM_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
 USER_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
 KEEPALIVE_SECONDS = 15
-LINKS_COMMAND = "LC_ALL=C ip -j -d addr show"
 
 
 class HostKeyError(RemoteError):
@@ -358,15 +366,22 @@ class SshSession:
         return chan
 
     def read_links(self) -> tuple[LiveLink, ...]:
-        """Addresses, bridges and bridge ports, in exactly one exec."""
-        status, out, err = self.exec(LINKS_COMMAND)
-        if not out.strip():
+        """Addresses, bridges and bridge ports (``read_host``'s first part), in one exec."""
+        return self.read_host()[0]
+
+    def read_host(self) -> tuple[tuple[LiveLink, ...], tuple[Neighbour, ...], CheckoutState]:
+        """Links, the neighbour table and the checkout's state, in exactly one exec."""
+        status, out, err = self.exec(refresh_command(self.entry.checkout))
+        sections = split_sections(out)
+        if not sections[""].strip():
             why = err.strip().splitlines()[0] if err.strip() else f"exit status {status}"
             raise RemoteError(self.host, f"'ip -j -d addr show' gave no output: {why}")
         try:
-            return parse_links(out)
+            links = parse_links(sections[""])
         except ValueError as exc:
             raise RemoteError(self.host, str(exc)) from None
+        neighbours = parse_neighbours(sections.get(NEIGH, ""))
+        return links, neighbours, parse_checkout(sections.get(CHECKOUT), self.entry.checkout)
 
     def read_file(self, path: str) -> bytes:
         """Read a remote file over SFTP on the existing transport (one channel, kept open)."""
