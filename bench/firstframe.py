@@ -20,7 +20,7 @@ import time
 
 
 def main() -> int:
-    from tropconsole.ui.frames import set_frame_rate
+    from tropconsole.ui.runtime import set_frame_rate
 
     set_frame_rate()  # as run_console does, before this wrapper imports Textual
     from textual.app import App

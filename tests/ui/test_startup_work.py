@@ -19,7 +19,9 @@ from bench.synthetic import fleet
 from tropconsole.core.live import FleetSnapshot
 from tropconsole.core.service import ReservationService
 from tropconsole.ui.app import create_app
-from tropconsole.ui.rows import RowBuilder, View, build_all
+from tropconsole.ui.runtime import ConsoleRuntime
+from tropconsole.view.build import RowBuilder, build_all
+from tropconsole.view.common import View
 
 SIZE = (120, 36)
 
@@ -42,6 +44,9 @@ class HeldSource:
 
     def applier(self) -> object:
         return self.source.applier()  # type: ignore[attr-defined]
+
+    def sync_applier(self) -> object:
+        return self.source.sync_applier()  # type: ignore[attr-defined]
 
     def close(self) -> None:
         self.release.set()
@@ -138,7 +143,7 @@ def test_the_row_builder_gives_the_same_rows_and_keeps_unchanged_ones() -> None:
 
 GC_PROBE = """
 import gc, json
-from tropconsole.ui.gcpolicy import GcPolicy
+from tropconsole.ui.runtime import GcPolicy
 policy = GcPolicy()
 policy.starting()
 out = {"disabled_while_starting": not gc.isenabled()}
@@ -236,7 +241,7 @@ def policy_app(console: Any, policy: RecordingPolicy) -> Any:
         demo=True,
         cursor_blink=False,
         autopoll=False,
-        gc_policy=policy,  # type: ignore[arg-type]
+        runtime=ConsoleRuntime(policy),
     )
 
 
