@@ -64,27 +64,32 @@ SORT_COLUMNS: dict[View, tuple[int, ...]] = {
 
 
 @dataclass(frozen=True, slots=True)
-class LeaseItem:
-    lease: Lease
-    reserved: Reservation | None  # the config reservation holding this MAC, if any
-
-
-@dataclass(frozen=True, slots=True)
-class ReservationItem:
-    host: str
-    network: str
-    reservation: Reservation
-    in_config: bool
-    path: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class RowTarget:
     """What a row is about, for actions on the cursor row."""
 
     host: str
     network: str | None = None
     item: LeaseItem | ReservationItem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseItem:
+    """A Leases row (or a drift row about a lease): the reservation form fills in from it."""
+
+    lease: Lease
+    reserved: Reservation | None  # the config reservation holding this MAC, if any
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationItem:
+    """A Reservations row: git's reservation (``in_config``, from ``path``) or one only the
+    host's live definition holds; the remove key works on the former."""
+
+    host: str
+    network: str
+    reservation: Reservation
+    in_config: bool
+    path: str | None = None
 
 
 @dataclass(slots=True)
