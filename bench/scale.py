@@ -306,14 +306,17 @@ async def scenario(
     )
     source = PaddedSource(poller, total - len(first.leases))
     # The console's own process installs its garbage-collector policy (run_console); so
-    # does the benchmark, to measure the console as it runs.
+    # does the benchmark, to measure the console as it runs (``BENCH_NO_GC_POLICY=1``:
+    # without it, to see what it still pays; ``TEXTUAL_FPS=60``: without the 120 Hz timer).
+    no_gc = os.environ.get("BENCH_NO_GC_POLICY") == "1"
+    out["gc_policy"] = not no_gc
     app = create_app(
         source,
         None,
         read_only=True,
         refresh_interval=interval,
         cursor_blink=False,
-        runtime=ConsoleRuntime(),
+        runtime=None if no_gc else ConsoleRuntime(),
     )
     busy: list[Any] = []  # every span of console work on the event loop
     shows: list[Any] = []  # of which MainScreen.show_fleet

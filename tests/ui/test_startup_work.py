@@ -232,7 +232,7 @@ class RecordingPolicy:
         return False
 
 
-def policy_app(console: Any, policy: RecordingPolicy) -> Any:
+def policy_app(console: Any, policy: RecordingPolicy, runtime: ConsoleRuntime | None = None) -> Any:
     return create_app(
         console.source,
         console.service,
@@ -241,7 +241,7 @@ def policy_app(console: Any, policy: RecordingPolicy) -> Any:
         demo=True,
         cursor_blink=False,
         autopoll=False,
-        runtime=ConsoleRuntime(policy),
+        runtime=runtime or ConsoleRuntime(policy),
     )
 
 
@@ -273,10 +273,34 @@ async def test_the_app_offers_full_collections_with_the_time_of_the_last_key(
     make_console,
 ) -> None:
     policy = RecordingPolicy([])
-    app = policy_app(make_console(), policy)
+    runtime = ConsoleRuntime(policy)
+    app = policy_app(make_console(), policy, runtime)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        pressed = time.monotonic()
+        await until(pilot, lambda: bool(policy.offers))  # the once-a-second offer runs
+        before = runtime.last_key
         await pilot.press("down")
-        # the once-a-second offer after the key carries its time, not the start-up's
-        await until(pilot, lambda: any(t >= pressed for t in policy.offers), timeout=5)
+        assert runtime.last_key > before  # the app told the runtime of the key
+        runtime._collect_when_idle()  # what that timer calls: the offer carries the key
+        assert policy.offers[-1] == runtime.last_key
+
+
+def test_the_lazy_source_hands_a_sync_the_real_sources_sync_applier(make_console) -> None:
+    """``FleetSource.sync_applier`` through ``LazySource``: a sync builds the source (off
+    the event loop, in its worker) and gets that source's applier; read-only gets none
+    and builds nothing."""
+    from tropconsole.cli.console import LazySource
+    from tropconsole.demo import DemoApplier, DemoFleet
+
+    demo = make_console().source
+    built: list[object] = []
+
+    def factory() -> DemoFleet:
+        built.append(demo)
+        return demo
+
+    assert LazySource(factory, demo.host_names, read_only=True).sync_applier() is None
+    assert built == []
+    applier = LazySource(factory, demo.host_names, read_only=False).sync_applier()
+    assert isinstance(applier, DemoApplier) and not applier.read_only
+    assert built == [demo]

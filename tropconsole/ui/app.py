@@ -39,7 +39,7 @@ from tropconsole.ui.messages import (
     SyncRequested,
     WriteFailed,
 )
-from tropconsole.ui.options import DEFAULT_REFRESH, ConsoleOptions
+from tropconsole.ui.options import ConsoleOptions
 from tropconsole.ui.polling import POLL_GROUP, PollController
 from tropconsole.ui.screens.help import HelpScreen
 from tropconsole.ui.screens.main import MainScreen
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from tropconsole.core.service import ReservationService
     from tropconsole.view.drift import DriftState
 
-__all__ = ["DEFAULT_REFRESH", "ConsoleOptions", "ServiceFactory", "TropConsole", "create_app"]
+__all__ = ["ConsoleOptions", "ServiceFactory", "TropConsole", "create_app"]
 
 # Builds the reservation service when it is first needed (the first poll reads the config
 # repo through it, in the poll worker): importing and building it is not start-up work.
@@ -203,8 +203,8 @@ class TropConsole(App[int]):
             self.main.show_status()
         return paused
 
-    def on_refresh_requested(self, _message: RefreshRequested) -> None:
-        if not self.refresh_now():
+    def on_refresh_requested(self, message: RefreshRequested) -> None:
+        if not self.refresh_now() and message.by_key:
             self.notify("a refresh is already running", timeout=2)
 
     def on_pause_requested(self, _message: PauseRequested) -> None:

@@ -38,7 +38,10 @@ class SnapshotReady(Message):
 
 @dataclass
 class RefreshRequested(Message):
-    """The operator asked for a poll now (the app says so if one is running already)."""
+    """A poll now: the operator's key (told when one is running already), or the main
+    screen's first poll after the first frame (``by_key=False``: nothing to tell)."""
+
+    by_key: bool = True
 
 
 @dataclass

@@ -4,6 +4,9 @@ Reservations go through the one door (``ReservationService``); a sync through
 ``core.sync.run_sync`` with the source's own sync applier (``FleetSource.sync_applier``);
 the export writes the leases as CSV. Each returns the message that reports it done.
 Read-only mode is refused by the app before any of these, and by the core again.
+
+The functions run in worker threads: ``core.sync`` (which brings the drift comparisons)
+and ``core.export`` are imported there, when the first such write runs, not at start-up.
 """
 
 from __future__ import annotations

@@ -115,7 +115,7 @@ class MainScreen(Screen[None]):
         self.set_interval(1.0, self._tick_ages, name="ages")
 
     def _first_poll(self) -> None:
-        self.app.post_message(RefreshRequested())
+        self.app.post_message(RefreshRequested(by_key=False))
 
     def filter_box(self) -> Input:
         """The filter input, mounted the first time it is needed (it starts hidden)."""

@@ -15,6 +15,7 @@ from textual.screen import Screen
 
 from tropconsole.core.errors import TropError
 from tropconsole.core.models import ReservationRequest
+from tropconsole.core.sync import resolve_sync
 from tropconsole.ui.console import console_of
 from tropconsole.ui.messages import (
     ExportRequested,
@@ -82,8 +83,6 @@ def open_remove(screen: Screen[Any], item: ReservationItem) -> None:
 
 def open_sync(screen: Screen[Any], host: str, network: str) -> None:
     """The sync confirmation for one host's network, planned from the two sides now."""
-    from tropconsole.core.sync import resolve_sync
-
     console = console_of(screen)
     config, snapshot = console.config, console.snapshot
     if config is None or snapshot is None:
