@@ -41,7 +41,6 @@ from tropconsole.ui.messages import (
 )
 from tropconsole.ui.options import ConsoleOptions
 from tropconsole.ui.polling import POLL_GROUP, PollController
-from tropconsole.ui.screens.help import HelpScreen
 from tropconsole.ui.screens.main import MainScreen
 from tropconsole.ui.workers import WRITE_GROUP, run_write
 
@@ -314,6 +313,8 @@ class TropConsole(App[int]):
     # --- app-wide actions --------------------------------------------------------------
 
     def action_help(self) -> None:
+        from tropconsole.ui.screens.help import HelpScreen  # on demand, like the palette
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 

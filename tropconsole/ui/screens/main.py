@@ -26,7 +26,6 @@ from tropconsole.ui.screens.main_bindings import (
     VIEW_TITLES,
     WRITE_ACTIONS,
 )
-from tropconsole.ui.widgets.drift_view import DriftView
 from tropconsole.ui.widgets.host_panel import HostPanel
 from tropconsole.ui.widgets.keyed_table import KeyedTable
 from tropconsole.view.common import COLUMNS, ReservationItem, RowTarget, View, ViewRows
@@ -34,11 +33,13 @@ from tropconsole.view.common import COLUMNS, ReservationItem, RowTarget, View, V
 if TYPE_CHECKING:
     from textual.widget import AwaitMount
 
+    from tropconsole.ui.widgets.drift_view import DriftView
+
 
 def _modals() -> ModuleType:
     """The write keys' modals (forms, confirmations and what they import: validation,
-    netaddr, sync planning), imported when a write key is first pressed: the one lazy
-    edge of the screens, so start-up does not pay for them."""
+    netaddr, sync planning), imported when a write key is first pressed, so start-up does
+    not pay for them (like the Drift view's widget, the help screen and the palette)."""
     from tropconsole.ui.screens import main_modals
 
     return main_modals
@@ -58,6 +59,7 @@ class MainScreen(Screen[None]):
         self._tables: dict[View, KeyedTable] = {}
         self._behind: set[View] = set()  # views whose table has not had the latest rows
         self._mounting: AwaitMount | None = None
+        self._drift: DriftView | None = None
         self._status = ""
 
     def compose(self) -> ComposeResult:
@@ -81,7 +83,11 @@ class MainScreen(Screen[None]):
 
     def _view_widget(self, view: View) -> KeyedTable | DriftView:
         if view is View.DRIFT:
+            # Built when the Drift view is first shown (so is the import of its widget).
+            from tropconsole.ui.widgets.drift_view import DriftView
+
             drift = DriftView(id="drift-view")  # holds #table-drift
+            self._drift = drift
             self._tables[view] = drift.table
             return drift
         table = KeyedTable(COLUMNS[view], id=f"table-{view.value}")
@@ -311,7 +317,8 @@ class MainScreen(Screen[None]):
 
     def drift_view(self) -> DriftView:
         self.table(View.DRIFT)  # built on first use
-        return self.query_one(DriftView)
+        assert self._drift is not None
+        return self._drift
 
     def action_add_reservation(self) -> None:
         """Open the form, defaulting from the cursor row; a lease row fills it from the lease."""
