@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.command import CommandList
 from textual.widgets import DataTable, Input, TabbedContent
 from uikit import settle, until
 
@@ -104,12 +105,20 @@ async def test_timer_is_rearmed_after_each_poll_and_skipped_under_a_modal(make_c
     app = console.app
     app.options.autopoll = True
     app.options.refresh_interval = 0.1
+    ticks: list[int] = []  # the poll timer's ticks, with the polls shown at each
+    tick = app.poller._tick
+
+    def counted_tick() -> None:
+        ticks.append(app.polls)
+        tick()
+
+    app.poller._tick = counted_tick  # type: ignore[method-assign]
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: app.polls >= 3)  # re-armed after each poll
         await pilot.press("question_mark")
         await until(pilot, lambda: not app.polling)  # one already started may still land
-        under_modal = app.polls
-        await pilot.pause(0.5)  # five intervals
+        under_modal, seen = app.polls, len(ticks)
+        await until(pilot, lambda: len(ticks) >= seen + 5)  # five ticks under the modal
         assert app.polls == under_modal
         await pilot.press("escape")
         await until(pilot, lambda: app.polls > under_modal)
@@ -177,7 +186,12 @@ async def test_palette_lists_every_action(make_console) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"leases")
-        await pilot.pause(0.5)
+        found = app.screen.query_one(CommandList)
+
+        def top() -> str:
+            return str(found.get_option_at_index(0).prompt) if found.option_count else ""
+
+        await until(pilot, lambda: "Leases view" in top())  # the search has answered
         await pilot.press("enter")
         await pilot.pause()
         assert app.main.query_one(TabbedContent).active == "leases"
