@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -264,12 +265,12 @@ class TropConsole(App[int]):
     def on_reservation_requested(self, message: ReservationRequested) -> None:
         service = self._writable("adding a reservation")
         if service is not None:
-            run_write(self, "add reservation", lambda: writes.add_reservation(service, message))
+            run_write(self, "add reservation", partial(writes.add_reservation, service, message))
 
     def on_removal_requested(self, message: RemovalRequested) -> None:
         service = self._writable("removing a reservation")
         if service is not None:
-            work = lambda: writes.remove_reservation(service, message)  # noqa: E731
+            work = partial(writes.remove_reservation, service, message)
             run_write(self, "remove reservation", work)
 
     def on_sync_requested(self, message: SyncRequested) -> None:
@@ -277,13 +278,11 @@ class TropConsole(App[int]):
         if self.read_only:
             self.refuse(f"sync of {where}")
             return
-        read_only = self.read_only
-        work = lambda: writes.sync_network(self.source, message, read_only=read_only)  # noqa: E731
+        work = partial(writes.sync_network, self.source, message, read_only=self.read_only)
         run_write(self, "sync network", work, action=f"sync {where}")
 
     def on_export_requested(self, message: ExportRequested) -> None:
-        snapshot, config = self.snapshot, self.config
-        work = lambda: writes.export_leases(snapshot, config, message)  # noqa: E731
+        work = partial(writes.export_leases, self.snapshot, self.config, message)
         run_write(self, "export leases", work, group="export")
 
     def on_reservation_saved(self, message: ReservationSaved) -> None:
