@@ -10,6 +10,10 @@ this process.
 ``BENCH_NO_POLL=1`` is a diagnostic: the console's first poll (started in ``on_mount``,
 in a thread worker) is held back until after the first frame, to show what that worker
 costs the first frame.
+
+``BENCH_NO_GC_POLICY=1`` measures start-up without the garbage-collector device of
+``tropconsole.ui.runtime`` (collections stay on while the first frame is built); an
+operator's ``TEXTUAL_FPS`` turns the frame-rate device off the same way.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ import time
 
 
 def main() -> int:
-    from tropconsole.ui.frames import set_frame_rate
+    from tropconsole.ui import runtime
+    from tropconsole.ui.runtime import set_frame_rate
 
+    if os.environ.get("BENCH_NO_GC_POLICY") == "1":
+        runtime.GcPolicy.starting = lambda self: None  # type: ignore[method-assign]
     set_frame_rate()  # as run_console does, before this wrapper imports Textual
     from textual.app import App
 

@@ -11,8 +11,8 @@ afterwards). Per key: key -> handled (the cursor moved) and key -> painted (the 
 screen refresh after that, ``wait_for_refresh``). Per poll: its duration and which hosts
 were OK. Finally the time until the blackholed host is OK again.
 
-The console runs with its garbage-collector policy (``tropconsole.ui.gcpolicy``) and
-frame rate (``tropconsole.ui.frames``), as ``run_console`` sets them. The Leases view is
+The console runs with its garbage-collector policy and frame rate
+(``tropconsole.ui.runtime``), as ``run_console`` sets them. The Leases view is
 filled when first shown; keys are measured once it holds every row (``fill_seconds`` says
 how long that took). The span of console work that can delay a key is ``show_fleet`` (the
 keyed diff of every view shown, applied to the virtual table at once); it counts as
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import FRAME_S, emit, log, median, pct
-from tropconsole.ui.frames import set_frame_rate
+from tropconsole.ui.runtime import set_frame_rate
 
 SIZE = (120, 36)
 
@@ -279,7 +279,7 @@ async def scenario(
     from tropconsole.remote.inventory import load_inventory
     from tropconsole.remote.poller import FleetPoller
     from tropconsole.ui.app import create_app
-    from tropconsole.ui.gcpolicy import GcPolicy
+    from tropconsole.ui.runtime import ConsoleRuntime
 
     full = load_inventory(Path(lab["inventory"]))
     names = [h["name"] for h in lab["hosts"][:n]]
@@ -306,14 +306,17 @@ async def scenario(
     )
     source = PaddedSource(poller, total - len(first.leases))
     # The console's own process installs its garbage-collector policy (run_console); so
-    # does the benchmark, to measure the console as it runs.
+    # does the benchmark, to measure the console as it runs (``BENCH_NO_GC_POLICY=1``:
+    # without it, to see what it still pays; ``TEXTUAL_FPS=60``: without the 120 Hz timer).
+    no_gc = os.environ.get("BENCH_NO_GC_POLICY") == "1"
+    out["gc_policy"] = not no_gc
     app = create_app(
         source,
         None,
         read_only=True,
         refresh_interval=interval,
         cursor_blink=False,
-        gc_policy=GcPolicy(),
+        runtime=None if no_gc else ConsoleRuntime(),
     )
     busy: list[Any] = []  # every span of console work on the event loop
     shows: list[Any] = []  # of which MainScreen.show_fleet

@@ -108,6 +108,9 @@ class StaticSource:
     def applier(self) -> Any:
         return None
 
+    def sync_applier(self) -> Any:
+        return None
+
     def close(self) -> None:
         pass
 
@@ -157,6 +160,9 @@ class PaddedSource:
         return dataclasses.replace(snap, hosts=tuple(hosts))
 
     def applier(self) -> Any:
+        return None
+
+    def sync_applier(self) -> Any:
         return None
 
     def close(self) -> None:

@@ -32,7 +32,7 @@ import time
 from typing import Any
 
 from bench.common import emit, log, median
-from tropconsole.ui.frames import set_frame_rate
+from tropconsole.ui.runtime import set_frame_rate
 
 SIZE = (120, 36)
 
@@ -43,7 +43,7 @@ async def painted(widget: Any) -> None:
 
 
 def _rows(snap: Any, now: float) -> dict[str, Any]:
-    from tropconsole.ui.rows import lease_rows
+    from tropconsole.view.leases import lease_rows
 
     return lease_rows(snap, None, now).rows
 
@@ -53,9 +53,9 @@ async def table_level(n_rows: int, changes: int, repeats: int) -> dict[str, Any]
     from textual.widgets import DataTable
 
     from bench.synthetic import fleet, readdress_leases, rename_leases
-    from tropconsole.ui.rows import COLUMNS, View
-    from tropconsole.ui.tablediff import diff_rows
     from tropconsole.ui.widgets.keyed_table import KeyedTable, render_cell
+    from tropconsole.view.common import COLUMNS, View
+    from tropconsole.view.tablediff import diff_rows
 
     now = time.time()
     snap0 = fleet(16, n_rows, now)
@@ -184,7 +184,7 @@ async def console_level(n_rows: int, changes: int, repeats: int) -> dict[str, An
     """The same change through the whole console: poll -> SnapshotReady -> show_fleet."""
     from bench.synthetic import StaticSource, fleet, rename_leases
     from tropconsole.ui.app import create_app
-    from tropconsole.ui.tablediff import diff_rows
+    from tropconsole.view.tablediff import diff_rows
 
     frozen = time.time()
     clock = {"now": frozen}

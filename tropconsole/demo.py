@@ -227,6 +227,10 @@ class DemoFleet:
         """None when read-only, as the port says; DemoApplier itself refuses too."""
         return None if self.read_only else DemoApplier(self)
 
+    def sync_applier(self) -> DemoApplier | None:
+        """The demo's applier updates both sides itself: a sync uses it as it is."""
+        return self.applier()
+
     def connection(self, host: str) -> Any:
         try:
             return self._conns[host]

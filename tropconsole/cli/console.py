@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tropconsole.core.ports import FleetSource, LiveApplier
     from tropconsole.core.service import ReservationService
     from tropconsole.ui.app import ServiceFactory
-    from tropconsole.ui.gcpolicy import GcPolicy
+    from tropconsole.ui.runtime import ConsoleRuntime
 
 
 DEMO_AUTHOR = "tropconsole demo <demo@example.invalid>"
@@ -56,9 +56,9 @@ class LazySource:
     def applier(self) -> LiveApplier | None:
         return None if self.read_only else LazyApplier(self)
 
-    def real_source(self) -> FleetSource:
-        """The source itself (built now if need be): sync wants its libvirt sessions."""
-        return self._get()
+    def sync_applier(self) -> LiveApplier | None:
+        """The real source's (built now if need be): a sync wants its libvirt sessions."""
+        return None if self.read_only else self._get().sync_applier()
 
     def real_applier(self) -> LiveApplier | None:
         return self._get().applier()
@@ -90,19 +90,19 @@ class LazyApplier:
 
 
 def run_console(args: argparse.Namespace) -> int:
-    from tropconsole.ui.frames import set_frame_rate
-    from tropconsole.ui.gcpolicy import GcPolicy
+    from tropconsole.ui.runtime import ConsoleRuntime
 
-    set_frame_rate()  # before Textual is imported: keys painted within one 60 Hz frame
-    gc_policy = GcPolicy()
-    gc_policy.starting()  # no garbage collections until the first frame
+    # Before Textual is imported: the frame rate (keys painted within one 60 Hz frame) and
+    # no garbage collections until the first frame (``tropconsole.ui.runtime``).
+    runtime = ConsoleRuntime()
+    runtime.install()
     try:
-        return _run_console(args, gc_policy)
+        return _run_console(args, runtime)
     finally:
-        gc_policy.stopped()
+        runtime.uninstall()
 
 
-def _run_console(args: argparse.Namespace, gc_policy: GcPolicy) -> int:
+def _run_console(args: argparse.Namespace, runtime: ConsoleRuntime) -> int:
     read_only = bool(getattr(args, "read_only", False))
     service: ServiceFactory | None
     if getattr(args, "demo", False):
@@ -150,7 +150,7 @@ def _run_console(args: argparse.Namespace, gc_policy: GcPolicy) -> int:
         read_only=read_only,
         refresh_interval=refresh,
         demo=demo,
-        gc_policy=gc_policy,
+        runtime=runtime,
     )
     code = app.run()
     return int(code or 0)

@@ -43,4 +43,11 @@ class FleetSource(Protocol):
         """The live applier for this fleet, or None when it cannot apply (or is read-only)."""
         ...
 
+    def sync_applier(self) -> LiveApplier | None:
+        """The live applier a sync of a network to git uses: one that can update the running
+        and the persistent definition each on its own (``core.sync``'s ``ScopedApplier``)
+        when the fleet has one, else ``applier()``. None when read-only. It may build the
+        source's connections: call it from a worker."""
+        ...
+
     def close(self) -> None: ...

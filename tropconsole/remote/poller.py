@@ -128,6 +128,14 @@ class FleetPoller:
             return None
         return LibvirtApplier(self.session, read_only=False)
 
+    def sync_applier(self) -> LibvirtApplier | None:
+        """The same connections with explicit sides (as ``tropconsole sync`` uses them)."""
+        if self.read_only:
+            return None
+        from tropconsole.remote.scoped import ScopedLibvirtApplier
+
+        return ScopedLibvirtApplier(self.session, read_only=False)
+
     def poll(self) -> FleetSnapshot:
         with self._lock:
             now_m = time.monotonic()

@@ -12,6 +12,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tropconsole.ui.console import console_of
 from tropconsole.ui.screens.main import MainScreen
 
 
@@ -34,7 +35,7 @@ def console_commands(screen: MainScreen) -> list[tuple[str, str, Callable[[], ob
             partial(screen.attempt, action) if owner is screen else partial(app.run_action, action)
         )
         out.append((binding.tooltip or binding.description, f"key {key}", run))
-    for host in (None, *app.source.host_names):  # type: ignore[attr-defined]
+    for host in (None, *console_of(screen).source.host_names):
         label = f"Show host {host} only" if host else "Show all hosts"
         out.append((label, "host filter (h cycles)", partial(screen.set_host_filter, host)))
     return out

@@ -1,4 +1,9 @@
-"""Messages the console's workers and screens post: past-tense facts, plain dataclasses."""
+"""Messages the console's workers and screens post: plain dataclasses.
+
+Screens and modals ask the app for work with ``...Requested`` messages; workers report
+with past-tense facts. The app (``ui.app``) handles both, starting the work through
+``ui.polling`` (polls) or ``ui.workers`` (writes).
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,8 @@ if TYPE_CHECKING:  # annotations only: importing these is the poll worker's busi
         Reservation,
         ReservationRequest,
     )
-    from tropconsole.ui.drift import DriftState
-    from tropconsole.ui.rows import View, ViewRows
+    from tropconsole.view.common import View, ViewRows
+    from tropconsole.view.drift import DriftState
 
 
 @dataclass
@@ -29,6 +34,19 @@ class SnapshotReady(Message):
     config_error: str | None = None
     drift: DriftState | None = None  # findings of this snapshot, computed in the worker
     rows: dict[View, ViewRows] | None = None  # the table views' rows, built in the worker
+
+
+@dataclass
+class RefreshRequested(Message):
+    """A poll now: the operator's key (told when one is running already), or the main
+    screen's first poll after the first frame (``by_key=False``: nothing to tell)."""
+
+    by_key: bool = True
+
+
+@dataclass
+class PauseRequested(Message):
+    """The operator asked to pause live refresh, or to resume it."""
 
 
 @dataclass

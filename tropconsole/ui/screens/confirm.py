@@ -3,14 +3,13 @@ buttons doing what the keys do, and cancel handing back ``None``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TypeVar
 
 from textual import on
 from textual.screen import ModalScreen
 from textual.widgets import Button
 
-if TYPE_CHECKING:
-    from tropconsole.ui.app import TropConsole
+from tropconsole.ui.console import Console, console_of
 
 ResultT = TypeVar("ResultT")
 
@@ -20,8 +19,8 @@ class ConfirmModal(ModalScreen[ResultT | None]):
     ``action_confirm``; their bindings map keys to ``confirm`` and ``cancel``."""
 
     @property
-    def console(self) -> TropConsole:
-        return cast("TropConsole", self.app)
+    def console(self) -> Console:
+        return console_of(self)
 
     def action_confirm(self) -> None:
         raise NotImplementedError  # each modal says what "yes" does

@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label
 
-from tropconsole.ui.screens.main import WRITE_ACTIONS
+from tropconsole.ui.screens.main_bindings import WRITE_ACTIONS
 
 
 def help_rows(screen: Screen[object]) -> list[tuple[str, str, Text]]:

@@ -7,129 +7,49 @@ why nothing happens, and calling the action directly is refused by the action it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
 
-from tropconsole.core.models import ReservationRequest
-from tropconsole.ui.drift import drift_rows
-from tropconsole.ui.drift_actions import DriftScreenActions
-from tropconsole.ui.messages import RemovalRequested, ReservationRequested
-from tropconsole.ui.rows import (
-    COLUMNS,
-    LeaseItem,
-    ReservationItem,
-    RowTarget,
-    View,
-    ViewRows,
-    build_all,
+from tropconsole.core.findings import Action
+from tropconsole.ui.console import Console, console_of
+from tropconsole.ui.messages import PauseRequested, RefreshRequested
+from tropconsole.ui.screens.main_bindings import (
+    INITIAL_VIEW,
+    MAIN_BINDINGS,
+    VIEW_TITLES,
+    WRITE_ACTIONS,
 )
 from tropconsole.ui.widgets.host_panel import HostPanel
 from tropconsole.ui.widgets.keyed_table import KeyedTable
+from tropconsole.view.common import COLUMNS, ReservationItem, RowTarget, View, ViewRows
 
 if TYPE_CHECKING:
     from textual.widget import AwaitMount
 
-    from tropconsole.ui.app import TropConsole
     from tropconsole.ui.widgets.drift_view import DriftView
 
-# Actions that write; read-only mode hides and refuses them. Value: words for the notice.
-WRITE_ACTIONS: dict[str, str] = {
-    "add_reservation": "adding a reservation",
-    "remove_reservation": "removing a reservation",
-    "fix_drift": "applying a drift fix",
-}
 
-INITIAL_VIEW = View.BRIDGES
+def _modals() -> ModuleType:
+    """The write keys' modals (forms, confirmations and what they import: validation,
+    netaddr, sync planning), imported when a write key is first pressed, so start-up does
+    not pay for them (like the Drift view's widget, the help screen and the palette)."""
+    from tropconsole.ui.screens import main_modals
 
-VIEW_TITLES = {
-    View.BRIDGES: "1 Bridges",
-    View.NETWORKS: "2 Networks",
-    View.LEASES: "3 Leases",
-    View.RESERVATIONS: "4 Reservations",
-    View.DRIFT: "5 Drift",
-}
+    return main_modals
 
 
-class MainScreen(DriftScreenActions, Screen[None]):
+class MainScreen(Screen[None]):
     # Focus the table as soon as the screen is composed, not the tabs first and the table
     # a moment later: each focus change recomposes the footer before the first frame.
     AUTO_FOCUS = "KeyedTable"
-    BINDINGS = [
-        # The tab labels show 1-5, so the footer keeps its room for the other keys.
-        Binding("1", "view('bridges')", "Bridges view", show=False, id="view.bridges"),
-        Binding("2", "view('networks')", "Networks view", show=False, id="view.networks"),
-        Binding("3", "view('leases')", "Leases view", show=False, id="view.leases"),
-        Binding(
-            "4", "view('reservations')", "Reservations view", show=False, id="view.reservations"
-        ),
-        Binding("5", "view('drift')", "Drift view", show=False, id="view.drift"),
-        Binding(
-            "h",
-            "cycle_host",
-            "Host",
-            tooltip="Filter to one host (cycles all, trop01, …)",
-            id="host_filter",
-        ),
-        Binding(
-            "slash",
-            "filter",
-            "Filter",
-            key_display="/",
-            tooltip="Filter rows as you type",
-            id="filter",
-        ),
-        Binding(
-            "escape",
-            "clear_filter",
-            "Clear filter",
-            show=False,
-            tooltip="Clear the row filter",
-            id="clear_filter",
-        ),
-        Binding("r", "refresh", "Refresh", tooltip="Refresh every host now", id="refresh"),
-        Binding("p", "pause", "Pause", tooltip="Pause or resume live refresh", id="pause"),
-        Binding(
-            "a",
-            "add_reservation",
-            "Add",
-            tooltip="Add a reservation (on an unreserved lease: reserve that lease)",
-            id="add_reservation",
-        ),
-        Binding(
-            "d",
-            "remove_reservation",
-            "Remove",
-            tooltip="Remove the reservation under the cursor",
-            id="remove_reservation",
-        ),
-        Binding(
-            "f",
-            "fix_drift",
-            "Fix",
-            tooltip="Fix the drift finding under the cursor (sync git→live, reserve, or how)",
-            id="fix_drift",
-        ),
-        Binding(
-            "e",
-            "export_leases",
-            "Export",
-            tooltip="Export the leases as CSV to a file (asks where)",
-            id="export_leases",
-        ),
-        # Twins of the write keys, reached only when check_action hides the real ones.
-        Binding("a", "refused('add_reservation')", show=False, id="refused.add"),
-        Binding("d", "refused('remove_reservation')", show=False, id="refused.remove"),
-        Binding("f", "refused('fix_drift')", show=False, id="refused.fix"),
-        # And the greyed-out remove key still says where it works.
-        Binding("d", "not_here", show=False, id="remove.elsewhere"),
-    ]
+    BINDINGS = MAIN_BINDINGS
 
     def __init__(self) -> None:
         super().__init__()
@@ -139,6 +59,7 @@ class MainScreen(DriftScreenActions, Screen[None]):
         self._tables: dict[View, KeyedTable] = {}
         self._behind: set[View] = set()  # views whose table has not had the latest rows
         self._mounting: AwaitMount | None = None
+        self._drift: DriftView | None = None
         self._status = ""
 
     def compose(self) -> ComposeResult:
@@ -162,9 +83,11 @@ class MainScreen(DriftScreenActions, Screen[None]):
 
     def _view_widget(self, view: View) -> KeyedTable | DriftView:
         if view is View.DRIFT:
+            # Built when the Drift view is first shown (so is the import of its widget).
             from tropconsole.ui.widgets.drift_view import DriftView
 
             drift = DriftView(id="drift-view")  # holds #table-drift
+            self._drift = drift
             self._tables[view] = drift.table
             return drift
         table = KeyedTable(COLUMNS[view], id=f"table-{view.value}")
@@ -193,9 +116,12 @@ class MainScreen(DriftScreenActions, Screen[None]):
         self.show_status()
         # The first poll starts once the first frame is painted: building the fleet source
         # (libvirt, paramiko) in a thread would otherwise compete with that frame.
-        self.call_after_refresh(self.set_timer, 0.05, self.console.refresh_now)
+        self.call_after_refresh(self.set_timer, 0.05, self._first_poll)
         # Ages on the host cards keep counting between polls (and while paused).
         self.set_interval(1.0, self._tick_ages, name="ages")
+
+    def _first_poll(self) -> None:
+        self.app.post_message(RefreshRequested(by_key=False))
 
     def filter_box(self) -> Input:
         """The filter input, mounted the first time it is needed (it starts hidden)."""
@@ -217,8 +143,8 @@ class MainScreen(DriftScreenActions, Screen[None]):
             self.query_one(HostPanel).show(snapshot.hosts, self.console.clock(), self.console.drift)
 
     @property
-    def console(self) -> TropConsole:
-        return cast("TropConsole", self.app)
+    def console(self) -> Console:
+        return console_of(self)
 
     # --- showing data --------------------------------------------------------------------
 
@@ -230,24 +156,20 @@ class MainScreen(DriftScreenActions, Screen[None]):
         return self._ensure_view(view or self.view)
 
     def show_fleet(self, rows: dict[View, ViewRows] | None = None) -> None:
-        """Show the app's latest snapshot: ``rows`` as built by the poll worker (or built
-        here when not given). Only the visible view's table is brought up to date now (a
-        keyed diff); the others when they are shown."""
+        """Show the app's latest snapshot: ``rows`` as built by the poll worker (None keeps
+        the rows shown). Only the visible view's table is brought up to date now (a keyed
+        diff); the others when they are shown."""
         app = self.console
         snapshot = app.snapshot
         if snapshot is None or not self.is_mounted:
             return
-        now = app.clock()
         try:
             panel = self.query_one(HostPanel)
         except NoMatches:
             return  # the screen is being torn down (quitting)
-        panel.show(snapshot.hosts, now, app.drift)
-        if rows is None:
-            rows = build_all(snapshot, app.config, now)
-        self._rows.update(rows)
-        if View.DRIFT not in rows:
-            self._rows[View.DRIFT] = drift_rows(app.drift, snapshot, read_only=app.read_only)
+        panel.show(snapshot.hosts, app.clock(), app.drift)
+        if rows is not None:
+            self._rows.update(rows)
         self._apply_filters()
         self.show_status()
 
@@ -386,55 +308,27 @@ class MainScreen(DriftScreenActions, Screen[None]):
         self.table().focus()
 
     def action_refresh(self) -> None:
-        if not self.console.refresh_now():
-            self.notify("a refresh is already running", timeout=2)
+        self.app.post_message(RefreshRequested())
 
     def action_pause(self) -> None:
-        paused = self.console.toggle_pause()
-        self.notify("refresh PAUSED (p resumes)" if paused else "refresh resumed", timeout=2)
+        self.app.post_message(PauseRequested())
 
-    # --- writes (through the app, to the service) -----------------------------------
+    # --- writes: a modal, then a request the app carries out ----------------------------
+
+    def drift_view(self) -> DriftView:
+        self.table(View.DRIFT)  # built on first use
+        assert self._drift is not None
+        return self._drift
 
     def action_add_reservation(self) -> None:
         """Open the form, defaulting from the cursor row; a lease row fills it from the lease."""
-        app = self.console
-        if app.read_only:
+        if self.console.read_only:
             self.action_refused("add_reservation")
             return
-        if app.config is None:
-            self.notify(
-                "the config repo has not been read yet (or cannot be); reservations need it",
-                severity="warning",
-            )
-            return
-        from tropconsole.ui.screens.reservation_form import ReservationForm
-
-        target = self.cursor_target()
-        host = target.host if target else None
-        network = target.network if target else None
-        prefill: ReservationRequest | None = None
-        item = target.item if target is not None else None
-        if isinstance(item, LeaseItem) and item.reserved is None:
-            lease = item.lease
-            prefill = ReservationRequest(
-                host=lease.host,
-                network=lease.network,
-                name=lease.hostname,
-                mac=lease.mac,
-                ip=lease.ip,
-            )
-        form = ReservationForm(host=host, network=network, prefill=prefill)
-        self.app.push_screen(form, self._form_done)
-
-    def _form_done(self, result: object) -> None:
-        from tropconsole.ui.screens.reservation_form import ReservationOrder
-
-        if isinstance(result, ReservationOrder):
-            self.app.post_message(ReservationRequested(result.request, result.apply_live))
+        _modals().open_reservation_form(self, self.cursor_target())
 
     def action_remove_reservation(self) -> None:
-        app = self.console
-        if app.read_only:
+        if self.console.read_only:
             self.action_refused("remove_reservation")
             return
         target = self.cursor_target()
@@ -444,21 +338,27 @@ class MainScreen(DriftScreenActions, Screen[None]):
                 "go to Reservations (4) and put the cursor on the one to remove", severity="warning"
             )
             return
-        if not item.in_config:
-            self.notify(
-                f"{item.host}/{item.network}: {item.reservation.ip} is live only, not "
-                "in git; there is no line to remove",
-                severity="warning",
-            )
+        _modals().open_remove(self, item)
+
+    def action_fix_drift(self) -> None:
+        """The fix a finding maps to: the sync confirmation, the reservation form prefilled
+        from the lease (the drift row carries it), or the fix's text."""
+        if self.console.read_only:
+            self.action_refused("fix_drift")
             return
-        from tropconsole.ui.screens.remove_confirm import RemoveConfirm
+        if self.view is not View.DRIFT:
+            self.notify("the fix key works on a finding: go to Drift (5)", severity="warning")
+            return
+        finding = self.drift_view().current
+        if finding is None:
+            self.notify("no finding under the cursor", severity="warning", timeout=3)
+            return
+        if finding.action is Action.SYNC_NETWORK:
+            _modals().open_sync(self, finding.host, finding.network or "")
+        elif finding.action is Action.RESERVE_LEASE:
+            self.action_add_reservation()
+        else:
+            self.notify(finding.fix, title=f"Fix for {finding.host}: {finding.kind.value}")
 
-        self.app.push_screen(RemoveConfirm(item), self._remove_done)
-
-    def _remove_done(self, result: object) -> None:
-        from tropconsole.ui.screens.remove_confirm import RemovalOrder
-
-        if isinstance(result, RemovalOrder):
-            self.app.post_message(
-                RemovalRequested(result.host, result.network, result.reservation, result.apply_live)
-            )
+    def action_export_leases(self) -> None:
+        _modals().open_export(self)

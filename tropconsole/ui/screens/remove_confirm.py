@@ -15,9 +15,9 @@ from textual.widgets import Button, Checkbox, Label, Static
 from tropconsole.core.errors import TropError
 from tropconsole.core.live import HostState
 from tropconsole.core.models import Reservation
-from tropconsole.ui.rows import ReservationItem
 from tropconsole.ui.screens.confirm import ConfirmModal
 from tropconsole.ui.screens.reservation_form import diff_text
+from tropconsole.view.common import ReservationItem
 
 
 @dataclass(frozen=True, slots=True)

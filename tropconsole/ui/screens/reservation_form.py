@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on, work
@@ -26,9 +25,7 @@ from tropconsole.core.live import HostState
 from tropconsole.core.models import FleetConfig, Lease, ReservationRequest
 from tropconsole.core.propose import resolve
 from tropconsole.core.validate import validate_reservation
-
-if TYPE_CHECKING:
-    from tropconsole.ui.app import TropConsole
+from tropconsole.ui.console import Console, console_of
 
 CHECK_DELAY = 0.15  # seconds of quiet typing before the core is asked again
 
@@ -102,8 +99,8 @@ class ReservationForm(ModalScreen[ReservationOrder | None]):
         self._checked: FormChecked | None = None
 
     @property
-    def console(self) -> TropConsole:
-        return cast("TropConsole", self.app)
+    def console(self) -> Console:
+        return console_of(self)
 
     @property
     def fleet(self) -> FleetConfig:

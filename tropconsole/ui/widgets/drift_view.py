@@ -13,14 +13,14 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
 from tropconsole.core.findings import Finding
-from tropconsole.ui.drift import (
+from tropconsole.ui.widgets.keyed_table import KeyedTable
+from tropconsole.view.drift import (
     DRIFT_COLUMNS,
     SEVERITY_CELLS,
     WRITE_FIXES,
     DriftState,
     fix_words,
 )
-from tropconsole.ui.widgets.keyed_table import KeyedTable
 
 NO_ROW = "no finding under the cursor"
 

@@ -13,8 +13,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tropconsole.core.live import HostState, HostStatus
-from tropconsole.ui.drift import DriftState, drift_badge
-from tropconsole.ui.rows import age_text
+from tropconsole.view.common import age_text
+from tropconsole.view.drift import DriftState, drift_badge
 
 STATE_WORDS = {
     HostState.OK: "● OK",

@@ -31,7 +31,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tropconsole.ui.tablediff import Cell, Row, RowDiff, cell_text, diff_rows
+from tropconsole.view.tablediff import Cell, Row, RowDiff, cell_text, diff_rows
 
 PADDING = 1  # blank cells either side of every cell's text, as DataTable draws them
 

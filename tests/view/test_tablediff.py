@@ -7,8 +7,8 @@ import random
 import pytest
 from textual.app import App, ComposeResult
 
-from tropconsole.ui.tablediff import RowDiff, diff_rows, natural_key, row_sort_key
 from tropconsole.ui.widgets.keyed_table import KeyedTable
+from tropconsole.view.tablediff import RowDiff, diff_rows, natural_key, row_sort_key
 
 
 def rows(n: int, *, tag: str = "") -> dict[str, tuple[str, ...]]:
@@ -200,7 +200,7 @@ async def test_a_growing_cell_widens_its_column_by_its_cells_a_shrinking_one_kee
 
 
 def test_lease_expiry_is_shown_in_minutes_so_a_refresh_does_not_touch_every_row() -> None:
-    from tropconsole.ui.rows import expires_text
+    from tropconsole.view.leases import expires_text
 
     assert expires_text(None, 0) == "never"
     assert expires_text(100, 100) == "expired"

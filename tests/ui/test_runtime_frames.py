@@ -14,7 +14,7 @@ PROBE = """
 import argparse, sys
 import tropconsole.cli.console as console
 
-def fake_run(args, gc_policy):
+def fake_run(args, runtime):
     import textual.constants
     print(textual.constants.MAX_FPS)
     return 0
@@ -46,7 +46,7 @@ def test_an_operators_textual_fps_wins() -> None:
 def test_after_textual_is_imported_the_rate_in_force_is_kept_and_told() -> None:
     import textual.constants  # this test process has Textual already
 
-    from tropconsole.ui.frames import set_frame_rate
+    from tropconsole.ui.runtime import set_frame_rate
 
     environ: dict[str, str] = {}
     assert set_frame_rate(environ) == str(textual.constants.MAX_FPS)

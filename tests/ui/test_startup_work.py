@@ -19,7 +19,9 @@ from bench.synthetic import fleet
 from tropconsole.core.live import FleetSnapshot
 from tropconsole.core.service import ReservationService
 from tropconsole.ui.app import create_app
-from tropconsole.ui.rows import RowBuilder, View, build_all
+from tropconsole.ui.runtime import ConsoleRuntime
+from tropconsole.view.build import RowBuilder, build_all
+from tropconsole.view.common import View
 
 SIZE = (120, 36)
 
@@ -42,6 +44,9 @@ class HeldSource:
 
     def applier(self) -> object:
         return self.source.applier()  # type: ignore[attr-defined]
+
+    def sync_applier(self) -> object:
+        return self.source.sync_applier()  # type: ignore[attr-defined]
 
     def close(self) -> None:
         self.release.set()
@@ -138,7 +143,7 @@ def test_the_row_builder_gives_the_same_rows_and_keeps_unchanged_ones() -> None:
 
 GC_PROBE = """
 import gc, json
-from tropconsole.ui.gcpolicy import GcPolicy
+from tropconsole.ui.runtime import GcPolicy
 policy = GcPolicy()
 policy.starting()
 out = {"disabled_while_starting": not gc.isenabled()}
@@ -227,7 +232,7 @@ class RecordingPolicy:
         return False
 
 
-def policy_app(console: Any, policy: RecordingPolicy) -> Any:
+def policy_app(console: Any, policy: RecordingPolicy, runtime: ConsoleRuntime | None = None) -> Any:
     return create_app(
         console.source,
         console.service,
@@ -236,7 +241,7 @@ def policy_app(console: Any, policy: RecordingPolicy) -> Any:
         demo=True,
         cursor_blink=False,
         autopoll=False,
-        gc_policy=policy,  # type: ignore[arg-type]
+        runtime=runtime or ConsoleRuntime(policy),
     )
 
 
@@ -268,10 +273,34 @@ async def test_the_app_offers_full_collections_with_the_time_of_the_last_key(
     make_console,
 ) -> None:
     policy = RecordingPolicy([])
-    app = policy_app(make_console(), policy)
+    runtime = ConsoleRuntime(policy)
+    app = policy_app(make_console(), policy, runtime)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        pressed = time.monotonic()
+        await until(pilot, lambda: bool(policy.offers))  # the once-a-second offer runs
+        before = runtime.last_key
         await pilot.press("down")
-        # the once-a-second offer after the key carries its time, not the start-up's
-        await until(pilot, lambda: any(t >= pressed for t in policy.offers), timeout=5)
+        assert runtime.last_key > before  # the app told the runtime of the key
+        runtime._collect_when_idle()  # what that timer calls: the offer carries the key
+        assert policy.offers[-1] == runtime.last_key
+
+
+def test_the_lazy_source_hands_a_sync_the_real_sources_sync_applier(make_console) -> None:
+    """``FleetSource.sync_applier`` through ``LazySource``: a sync builds the source (off
+    the event loop, in its worker) and gets that source's applier; read-only gets none
+    and builds nothing."""
+    from tropconsole.cli.console import LazySource
+    from tropconsole.demo import DemoApplier, DemoFleet
+
+    demo = make_console().source
+    built: list[object] = []
+
+    def factory() -> DemoFleet:
+        built.append(demo)
+        return demo
+
+    assert LazySource(factory, demo.host_names, read_only=True).sync_applier() is None
+    assert built == []
+    applier = LazySource(factory, demo.host_names, read_only=False).sync_applier()
+    assert isinstance(applier, DemoApplier) and not applier.read_only
+    assert built == [demo]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.command import CommandList
 from textual.widgets import DataTable, Input, TabbedContent
 from uikit import settle, until
 
@@ -80,7 +81,7 @@ async def test_r_refreshes_now_and_p_pauses_and_resumes(make_console) -> None:
         assert app.polls == polls + 1
         await pilot.press("p")
         await pilot.pause()
-        assert app.paused and app._timer is None
+        assert app.paused and app.poller._timer is None
         assert "PAUSED" in str(app.screen.query_one("#status").render())
         await pilot.press("p")
         await settle(pilot)
@@ -102,14 +103,22 @@ async def test_polls_never_overlap(make_console) -> None:
 async def test_timer_is_rearmed_after_each_poll_and_skipped_under_a_modal(make_console) -> None:
     console = make_console()
     app = console.app
-    app.autopoll = True
-    app.refresh_interval = 0.1
+    app.options.autopoll = True
+    app.options.refresh_interval = 0.1
+    ticks: list[int] = []  # the poll timer's ticks, with the polls shown at each
+    tick = app.poller._tick
+
+    def counted_tick() -> None:
+        ticks.append(app.polls)
+        tick()
+
+    app.poller._tick = counted_tick  # type: ignore[method-assign]
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: app.polls >= 3)  # re-armed after each poll
         await pilot.press("question_mark")
         await until(pilot, lambda: not app.polling)  # one already started may still land
-        under_modal = app.polls
-        await pilot.pause(0.5)  # five intervals
+        under_modal, seen = app.polls, len(ticks)
+        await until(pilot, lambda: len(ticks) >= seen + 5)  # five ticks under the modal
         assert app.polls == under_modal
         await pilot.press("escape")
         await until(pilot, lambda: app.polls > under_modal)
@@ -177,7 +186,12 @@ async def test_palette_lists_every_action(make_console) -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"leases")
-        await pilot.pause(0.5)
+        found = app.screen.query_one(CommandList)
+
+        def top() -> str:
+            return str(found.get_option_at_index(0).prompt) if found.option_count else ""
+
+        await until(pilot, lambda: "Leases view" in top())  # the search has answered
         await pilot.press("enter")
         await pilot.pause()
         assert app.main.query_one(TabbedContent).active == "leases"
@@ -204,7 +218,7 @@ async def test_stale_host_keeps_its_rows_dimmed_and_says_why(make_console) -> No
 def test_stale_rows_carry_a_coarse_age_so_they_change_once_a_minute() -> None:
     """Hundreds of rows of a stale host must not all change on every refresh (each change
     costs the table a repaint); the precise age is on the host's card."""
-    from tropconsole.ui.rows import age_text, coarse_age_text
+    from tropconsole.view.common import age_text, coarse_age_text
 
     assert [coarse_age_text(s) for s in (None, 0, 59.9, 60, 119, 3600, 3725)] == [
         "never",
@@ -227,5 +241,5 @@ async def test_a_poll_timer_firing_while_the_console_closes_does_nothing(make_co
         await settle(pilot)
     assert not app.screen_stack
     polls = app.polls
-    app._tick()  # what the timer would call now
-    assert app.polls == polls and app._timer is None
+    app.poller._tick()  # what the timer would call now
+    assert app.polls == polls and app.poller._timer is None

@@ -36,7 +36,7 @@ def diff_rows(old: Mapping[str, Row], new: Mapping[str, Row]) -> RowDiff:
     the cells whose value differs, so 100 changed cells in 10 000 rows are 100 updates.
 
     A refresh mostly hands back the same keys and, for rows that did not change, the
-    same row objects (``RowBuilder`` keeps them). That common case is found at C speed:
+    same row objects (``LeaseRows`` keeps them). That common case is found at C speed:
     the key sets compared as sets, the rows by identity; only rows that are not the same
     object are compared cell by cell."""
     if len(old) == len(new) and old.keys() == new.keys():

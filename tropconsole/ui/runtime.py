@@ -1,4 +1,30 @@
-"""The console's garbage-collector policy: keep full collections off the keys' path.
+"""The console process's performance devices, in one opt-in place.
+
+``run_console`` (``tropconsole.cli.console``) installs a ``ConsoleRuntime`` before Textual
+is imported and hands it to the app (``ConsoleOptions.runtime``); the app calls its hooks
+(first frame, keys, rows shown). Tests and embedders that pass none get CPython's and
+Textual's defaults. Both devices are interpreter-wide, which is why they are opt-in. The
+figures that keep them are in bench/README.md ("Performance devices").
+
+Frame rate
+----------
+The console's frame rate: a key is painted within one 60 Hz frame, not two.
+
+Textual paints from a timer that runs while something is dirty and pauses when nothing
+is. The first change after a pause is painted at once, but its timer then skips ahead to
+the grid point after next: a second change (a key pressed just after the host cards'
+tick or a snapshot were painted) waits one to two timer periods. At Textual's default of
+60 frames a second that is 17-33 ms; measured headless on 16 host cards, a cursor move
+0-12 ms after a paint was painted 19 ms later (median), up to 29 ms.
+
+With the timer at 120 a second the same wait is one to two 8.3 ms periods: median 7.5 ms,
+at most 16.4 ms, inside one 60 Hz frame. Frames are only painted when something changed,
+so an idle console costs nothing more; a key held down repaints its cursor at most 120
+times a second (~1.5 ms each). An operator's own ``TEXTUAL_FPS`` wins.
+
+Garbage collector
+-----------------
+The console's garbage-collector policy: keep full collections off the keys' path.
 
 CPython's cyclic collector stops every thread while it traces all the objects it tracks.
 A console showing 10 000 leases holds several hundred thousand of them (each lease its
@@ -39,16 +65,33 @@ asks for one itself, from a once-a-second timer (``idle``): at most one every
 ``FULL_OVERDUE`` seconds one runs even while keys keep coming, so cyclic garbage that
 reached the oldest generation is still freed within minutes. Young collections run as
 usual.
-
-It is interpreter-wide, so only the console's own process installs it (``run_console``
-and the benchmarks that measure the console as it runs); tests do not.
 """
 
 from __future__ import annotations
 
 import gc
+import os
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # this module runs before Textual is imported: annotations only
+    from textual.app import App
+
+FPS = 120
+
+
+def set_frame_rate(environ: MutableMapping[str, str] = os.environ) -> str:
+    """Ask Textual for ``FPS`` frames a second unless ``TEXTUAL_FPS`` is set already; returns
+    the ``TEXTUAL_FPS`` Textual gets. Textual reads it once, when ``textual.constants`` is
+    first imported: called later (a program that embeds the console and imported Textual
+    first), this changes nothing and returns the rate already in force."""
+    constants = sys.modules.get("textual.constants")
+    if constants is not None:
+        return str(constants.MAX_FPS)
+    return environ.setdefault("TEXTUAL_FPS", str(FPS))
+
 
 MIN_ROWS = 2_000
 YOUNG = 10_000
@@ -110,3 +153,58 @@ class GcPolicy:
         gc.collect(1)  # the young generations first: their garbage is not frozen
         gc.freeze()
         self.freezes += 1
+
+
+# Seconds after the first frame before the garbage-collector policy freezes what start-up
+# built: the freeze (a young collection over ~200 000 objects) holds the interpreter for
+# 5-10 ms, so it waits until the first frame has been written out and settled, and it
+# still comes before the first poll (``MainScreen`` starts it 0.05 s after that frame).
+GC_FREEZE_DELAY = 0.03
+# How often the runtime offers the garbage-collector policy a full collection (it runs one
+# only when due and no key came for a while: ``GcPolicy.idle``).
+GC_IDLE_CHECK = 1.0
+
+
+class Collector(Protocol):
+    """What the runtime asks of a garbage-collector policy (``GcPolicy``)."""
+
+    def started(self) -> None: ...
+    def idle(self, last_key: float) -> bool: ...
+    def rows_held(self, rows: int) -> None: ...
+
+
+class ConsoleRuntime:
+    """The devices above, installed by the console's entry point and driven by the app."""
+
+    def __init__(self, policy: Collector | None = None) -> None:
+        self.policy: Collector = policy if policy is not None else GcPolicy()
+        self.last_key = time.monotonic()  # when the operator last pressed a key
+        self.fps: str | None = None
+
+    def install(self) -> None:
+        """Before Textual is imported: the frame rate, and no collections until the first
+        frame (``GcPolicy.starting``)."""
+        self.fps = set_frame_rate()
+        if isinstance(self.policy, GcPolicy):
+            self.policy.starting()
+
+    def uninstall(self) -> None:
+        """The console is gone: CPython's own collector policy again."""
+        if isinstance(self.policy, GcPolicy):
+            self.policy.stopped()
+
+    def mounted(self, app: App[Any]) -> None:
+        """The app is mounted: freeze start-up after the first frame, then offer a full
+        collection once a second."""
+        app.call_after_refresh(app.set_timer, GC_FREEZE_DELAY, self.policy.started)
+        app.set_interval(GC_IDLE_CHECK, self._collect_when_idle)
+
+    def key_pressed(self) -> None:
+        self.last_key = time.monotonic()
+
+    def rows_shown(self, rows: int) -> None:
+        """A snapshot arrived; the console's tables show ``rows`` rows in all."""
+        self.policy.rows_held(rows)
+
+    def _collect_when_idle(self) -> None:
+        self.policy.idle(self.last_key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Footer
-from uikit import form_checked, notices, settle
+from uikit import form_checked, notices, settle, until
 
 from tropconsole.core.errors import ReadOnlyError
 from tropconsole.core.models import Reservation, ReservationRequest
@@ -165,8 +165,12 @@ async def test_palette_search_finds_no_write_commands(make_console) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+p", *"reservation")
-        await pilot.pause(0.6)
         found = app.screen.query_one(CommandList)
-        prompts = [str(found.get_option_at_index(i).prompt) for i in range(found.option_count)]
-        assert any("Reservations view" in p for p in prompts)  # the search did run
-        assert not any(p.startswith(("Add", "Remove")) for p in prompts), prompts
+
+        def prompts() -> list[str]:
+            return [str(found.get_option_at_index(i).prompt) for i in range(found.option_count)]
+
+        # the search has answered (it did run)
+        await until(pilot, lambda: any("Reservations view" in p for p in prompts()))
+        shown = prompts()
+        assert not any(p.startswith(("Add", "Remove")) for p in shown), shown

@@ -29,7 +29,7 @@ async def test_a_tick_repaints_the_age_and_a_failure_repaints_the_state(make_con
         assert "trop02 ● OK" in first[0] and "age 0s" in first[1]
 
         now = app.clock()
-        app.clock = lambda: now + 7  # seven seconds later, no poll meanwhile
+        app.options.clock = lambda: now + 7  # seven seconds later, no poll meanwhile
         app.main._tick_ages()
         await settle(pilot)
         ticked = painted(card)

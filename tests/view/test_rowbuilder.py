@@ -18,17 +18,9 @@ from tropconsole.core.models import (
     Reservation,
 )
 from tropconsole.core.scheme import norm_mac
-from tropconsole.ui.rows import (
-    SORT_COLUMNS,
-    RowBuilder,
-    View,
-    ViewRows,
-    _expires_until,
-    _host_cell,
-    _lease_entry,
-    expires_text,
-    lease_rows,
-)
+from tropconsole.view.build import RowBuilder
+from tropconsole.view.common import SORT_COLUMNS, View, ViewRows, host_cell
+from tropconsole.view.leases import _expires_until, _lease_entry, expires_text, lease_rows
 
 NOW = 1_800_000_000.0
 
@@ -192,7 +184,7 @@ def reference(fleet: FleetSnapshot, cfg: FleetConfig | None, now: float) -> View
         for lease in status.snapshot.leases:
             mac = norm_mac(lease.mac) or ""
             reserved = index.get((lease.host, lease.network, mac))
-            entry = _lease_entry(status, lease, mac, reserved, cfg, _host_cell(status, now), now)
+            entry = _lease_entry(status, lease, mac, reserved, cfg, host_cell(status, now), now)
             rows[entry.key] = (entry.row, entry.target)
     out = ViewRows()
     for key, (row, target) in rows.items():

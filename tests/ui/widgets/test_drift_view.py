@@ -18,15 +18,16 @@ from tropconsole.core.export import COLUMNS
 from tropconsole.core.findings import Kind
 from tropconsole.core.models import ReservationRequest
 from tropconsole.core.service import ReservationService
-from tropconsole.ui.drift import DRIFT_SORT_COLUMNS, drift_rows
 from tropconsole.ui.messages import SyncRequested
 from tropconsole.ui.screens.export_leases import ExportLeases
 from tropconsole.ui.screens.help import HelpScreen
 from tropconsole.ui.screens.reservation_form import ReservationForm
 from tropconsole.ui.screens.sync_confirm import SyncConfirm
-from tropconsole.ui.tablediff import row_sort_key
 from tropconsole.ui.widgets.drift_view import DriftView
 from tropconsole.ui.widgets.host_panel import HostCard
+from tropconsole.view.drift import DRIFT_SORT_COLUMNS
+from tropconsole.view.drift_rows import compute_drift, drift_rows
+from tropconsole.view.tablediff import row_sort_key
 
 SIZE = (120, 36)
 DRIFT_MAC = "52:54:00:02:02:10"  # the next free pair on trop02/default in the sample
@@ -307,7 +308,7 @@ async def test_without_a_config_repo_drift_is_unknown_not_clean(make_console) ->
 
 @pytest.mark.asyncio
 async def test_a_failing_drift_check_does_not_stop_the_refresh(make_console, monkeypatch) -> None:
-    import tropconsole.ui.drift as drift
+    import tropconsole.view.drift_rows as drift
 
     def broken(*_args: object) -> tuple[()]:
         raise KeyError("bridge")
@@ -327,11 +328,10 @@ def test_rows_come_worst_first_in_the_order_the_table_resorts_them(make_console)
     """The table re-sorts on (severity, host, network, subject) text after a refresh adds
     a row: that order must put the worst first, and be the order rows are built in."""
     from tropconsole.core.configrepo import load_fleet
-    from tropconsole.ui.drift import DriftState
 
     console = make_console()
     commit_without_applying(console.repo)
-    state = DriftState.compute(load_fleet(console.repo), console.source.poll())
+    state = compute_drift(load_fleet(console.repo), console.source.poll())
     rows = drift_rows(state, None).rows
     resorted = sorted(rows, key=lambda k: row_sort_key(rows[k], DRIFT_SORT_COLUMNS))
     assert resorted == list(rows)

@@ -1,0 +1,95 @@
+"""The main screen's keys, as data: bindings, the write actions among them, view titles.
+
+Shared by the main screen, the help screen and the command palette, so the three agree.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding, BindingType
+
+from tropconsole.view.common import View
+
+# Actions that write; read-only mode hides and refuses them. Value: words for the notice.
+WRITE_ACTIONS: dict[str, str] = {
+    "add_reservation": "adding a reservation",
+    "remove_reservation": "removing a reservation",
+    "fix_drift": "applying a drift fix",
+}
+
+INITIAL_VIEW = View.BRIDGES
+
+VIEW_TITLES = {
+    View.BRIDGES: "1 Bridges",
+    View.NETWORKS: "2 Networks",
+    View.LEASES: "3 Leases",
+    View.RESERVATIONS: "4 Reservations",
+    View.DRIFT: "5 Drift",
+}
+
+MAIN_BINDINGS: list[BindingType] = [
+    # The tab labels show 1-5, so the footer keeps its room for the other keys.
+    Binding("1", "view('bridges')", "Bridges view", show=False, id="view.bridges"),
+    Binding("2", "view('networks')", "Networks view", show=False, id="view.networks"),
+    Binding("3", "view('leases')", "Leases view", show=False, id="view.leases"),
+    Binding("4", "view('reservations')", "Reservations view", show=False, id="view.reservations"),
+    Binding("5", "view('drift')", "Drift view", show=False, id="view.drift"),
+    Binding(
+        "h",
+        "cycle_host",
+        "Host",
+        tooltip="Filter to one host (cycles all, trop01, …)",
+        id="host_filter",
+    ),
+    Binding(
+        "slash",
+        "filter",
+        "Filter",
+        key_display="/",
+        tooltip="Filter rows as you type",
+        id="filter",
+    ),
+    Binding(
+        "escape",
+        "clear_filter",
+        "Clear filter",
+        show=False,
+        tooltip="Clear the row filter",
+        id="clear_filter",
+    ),
+    Binding("r", "refresh", "Refresh", tooltip="Refresh every host now", id="refresh"),
+    Binding("p", "pause", "Pause", tooltip="Pause or resume live refresh", id="pause"),
+    Binding(
+        "a",
+        "add_reservation",
+        "Add",
+        tooltip="Add a reservation (on an unreserved lease: reserve that lease)",
+        id="add_reservation",
+    ),
+    Binding(
+        "d",
+        "remove_reservation",
+        "Remove",
+        tooltip="Remove the reservation under the cursor",
+        id="remove_reservation",
+    ),
+    Binding(
+        "f",
+        "fix_drift",
+        "Fix",
+        tooltip="Fix the drift finding under the cursor (sync git→live, reserve, or how)",
+        id="fix_drift",
+    ),
+    Binding(
+        "e",
+        "export_leases",
+        "Export",
+        tooltip="Export the leases as CSV to a file (asks where)",
+        id="export_leases",
+    ),
+    # Twins of the write keys, reached only when check_action hides the real ones.
+    Binding("a", "refused('add_reservation')", show=False, id="refused.add"),
+    Binding("d", "refused('remove_reservation')", show=False, id="refused.remove"),
+    Binding("f", "refused('fix_drift')", show=False, id="refused.fix"),
+    # And the greyed-out remove key still says where it works.
+    Binding("d", "not_here", show=False, id="remove.elsewhere"),
+]

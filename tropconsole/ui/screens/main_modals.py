@@ -1,0 +1,120 @@
+"""The modals the main screen's write keys open, and the request each one posts.
+
+Each opener checks what the modal needs (the config read, a reservation under the
+cursor, a sync that resolves), pushes the modal, and when it is dismissed with an order
+posts the matching request (``ReservationRequested``, ``RemovalRequested``,
+``SyncRequested``, ``ExportRequested``) to the app, which does the work. Read-only mode is
+refused by the main screen before any of these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.screen import Screen
+
+from tropconsole.core.errors import TropError
+from tropconsole.core.models import ReservationRequest
+from tropconsole.core.sync import resolve_sync
+from tropconsole.ui.console import console_of
+from tropconsole.ui.messages import (
+    ExportRequested,
+    RemovalRequested,
+    ReservationRequested,
+    SyncRequested,
+)
+from tropconsole.ui.screens.export_leases import ExportLeases, default_export_path
+from tropconsole.ui.screens.remove_confirm import RemovalOrder, RemoveConfirm
+from tropconsole.ui.screens.reservation_form import ReservationForm, ReservationOrder
+from tropconsole.ui.screens.sync_confirm import SyncConfirm, SyncOrder
+from tropconsole.view.common import LeaseItem, ReservationItem, RowTarget
+
+
+def open_reservation_form(screen: Screen[Any], target: RowTarget | None) -> None:
+    """The form, defaulting from the cursor row; a lease row fills it from the lease."""
+    if console_of(screen).config is None:
+        screen.notify(
+            "the config repo has not been read yet (or cannot be); reservations need it",
+            severity="warning",
+        )
+        return
+    prefill: ReservationRequest | None = None
+    item = target.item if target is not None else None
+    if isinstance(item, LeaseItem) and item.reserved is None:
+        lease = item.lease
+        prefill = ReservationRequest(
+            host=lease.host,
+            network=lease.network,
+            name=lease.hostname,
+            mac=lease.mac,
+            ip=lease.ip,
+        )
+    form = ReservationForm(
+        host=target.host if target else None,
+        network=target.network if target else None,
+        prefill=prefill,
+    )
+
+    def done(result: object) -> None:
+        if isinstance(result, ReservationOrder):
+            screen.app.post_message(ReservationRequested(result.request, result.apply_live))
+
+    screen.app.push_screen(form, done)
+
+
+def open_remove(screen: Screen[Any], item: ReservationItem) -> None:
+    """The confirmation for removing the reservation ``item`` (it must be in git)."""
+    if not item.in_config:
+        screen.notify(
+            f"{item.host}/{item.network}: {item.reservation.ip} is live only, not "
+            "in git; there is no line to remove",
+            severity="warning",
+        )
+        return
+
+    def done(result: object) -> None:
+        if isinstance(result, RemovalOrder):
+            screen.app.post_message(
+                RemovalRequested(result.host, result.network, result.reservation, result.apply_live)
+            )
+
+    screen.app.push_screen(RemoveConfirm(item), done)
+
+
+def open_sync(screen: Screen[Any], host: str, network: str) -> None:
+    """The sync confirmation for one host's network, planned from the two sides now."""
+    console = console_of(screen)
+    config, snapshot = console.config, console.snapshot
+    if config is None or snapshot is None:
+        screen.notify("the config repo has not been read yet (or cannot be)", severity="warning")
+        return
+    try:
+        git_net, live_net = resolve_sync(config, snapshot, host, network)
+    except TropError as err:
+        screen.notify(err.message, title="Cannot sync", severity="error", timeout=10)
+        return
+
+    def done(result: object) -> None:
+        if isinstance(result, SyncOrder):
+            screen.app.post_message(
+                SyncRequested(result.host, result.network, result.git_net, result.live_net)
+            )
+
+    screen.app.push_screen(
+        SyncConfirm(SyncOrder(host, network, git_net, live_net), config.head), done
+    )
+
+
+def open_export(screen: Screen[Any]) -> None:
+    """Ask where to write the leases as CSV."""
+    console = console_of(screen)
+    if console.snapshot is None:
+        screen.notify("no leases yet: wait for the first refresh", severity="warning")
+        return
+    modal = ExportLeases(default_export_path(console.clock()), len(console.snapshot.leases))
+
+    def done(result: object) -> None:
+        if isinstance(result, str):
+            screen.app.post_message(ExportRequested(result))
+
+    screen.app.push_screen(modal, done)

@@ -1,0 +1,155 @@
+"""What every view's rows are made of: the views, their columns, row targets and helpers.
+
+Plain data, no Textual and no Rich: a cell is a string or ``(text, style)``, where the
+style is a Rich style *name* the table widget turns into a ``Text`` when it paints. Every
+row is keyed by a stable id (host/network/mac...) so the tables can be updated by a keyed
+diff, and every row names its host. Colour never carries meaning alone: a stale host's
+rows say "stale 3m", a drifted reservation says "not live", a demo lease says "DEMO".
+
+The console imports this module (and ``tablediff``, ``drift``) before its first frame;
+the row builders (``bridges``, ``networks``, ``leases``, ``reservations``, ``drift_rows``)
+run in the poll worker and are reached through ``tropconsole.view.build`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from tropconsole.core.live import HostState, HostStatus
+from tropconsole.core.models import Lease, Reservation
+from tropconsole.view.tablediff import Cell, Row, cell_text, row_sort_key
+
+STALE = "dim"
+OK = "green"
+WARN = "yellow"
+ERROR = "bold red"
+DEMO = "magenta"
+
+
+class View(StrEnum):
+    BRIDGES = "bridges"
+    NETWORKS = "networks"
+    LEASES = "leases"
+    RESERVATIONS = "reservations"
+    DRIFT = "drift"
+
+
+COLUMNS: dict[View, tuple[str, ...]] = {
+    View.BRIDGES: ("Host", "Bridge", "State", "MAC", "Addresses", "Ports"),
+    View.NETWORKS: (
+        "Host",
+        "Network",
+        "State",
+        "Autostart",
+        "Bridge",
+        "Forward",
+        "Subnet",
+        "DHCP range",
+        "Hosts",
+        "In git",
+    ),
+    View.LEASES: ("Host", "Network", "MAC", "IP", "Hostname", "Expires", "Source", "Reservation"),
+    View.RESERVATIONS: ("Host", "Network", "Name", "MAC", "IP", "Live", "File:line"),
+}
+
+# Rows are ordered by these columns, compared naturally (…202.8 before …202.10).
+SORT_COLUMNS: dict[View, tuple[int, ...]] = {
+    View.BRIDGES: (0, 1),
+    View.NETWORKS: (0, 1),
+    View.LEASES: (0, 1, 3),
+    View.RESERVATIONS: (0, 1, 4),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RowTarget:
+    """What a row is about, for actions on the cursor row."""
+
+    host: str
+    network: str | None = None
+    item: LeaseItem | ReservationItem | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseItem:
+    """A Leases row (or a drift row about a lease): the reservation form fills in from it."""
+
+    lease: Lease
+    reserved: Reservation | None  # the config reservation holding this MAC, if any
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationItem:
+    """A Reservations row: git's reservation (``in_config``, from ``path``) or one only the
+    host's live definition holds; the remove key works on the former."""
+
+    host: str
+    network: str
+    reservation: Reservation
+    in_config: bool
+    path: str | None = None
+
+
+@dataclass(slots=True)
+class ViewRows:
+    rows: dict[str, Row] = field(default_factory=dict)
+    targets: dict[str, RowTarget] = field(default_factory=dict)
+
+    def add(self, key: str, row: Row, target: RowTarget) -> None:
+        self.rows[key] = row
+        self.targets[key] = target
+
+    def sorted(self, columns: tuple[int, ...]) -> ViewRows:
+        order = sorted(self.rows, key=lambda k: row_sort_key(self.rows[k], columns))
+        return ViewRows({k: self.rows[k] for k in order}, {k: self.targets[k] for k in order})
+
+    def filtered(self, host: str | None, text: str) -> ViewRows:
+        needle = text.strip().casefold()
+        if host is None and not needle:
+            return self  # nothing to drop: no copy of 10 000 rows on every refresh
+        out = ViewRows()
+        for key, row in self.rows.items():
+            target = self.targets[key]
+            if host is not None and target.host != host:
+                continue
+            if needle and needle not in " ".join(cell_text(c) for c in row).casefold():
+                continue
+            out.add(key, row, target)
+        return out
+
+
+def age_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f}m{seconds % 60:02.0f}s"
+    return f"{seconds // 3600:.0f}h{seconds % 3600 // 60:02.0f}m"
+
+
+def coarse_age_text(seconds: float | None) -> str:
+    """An age for table rows, in whole minutes: a stale host's rows (hundreds of them)
+    then change once a minute, not on every refresh. Its card has the age to the second."""
+    if seconds is None:
+        return "never"
+    if seconds < 60:
+        return "<1m"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f}m"
+    return f"{seconds // 3600:.0f}h{seconds % 3600 // 60:02.0f}m"
+
+
+def host_cell(status: HostStatus, now: float) -> Cell:
+    if status.state is HostState.OK:
+        return status.host
+    return (f"{status.host} stale {coarse_age_text(status.age(now))}", STALE)
+
+
+def dim(status: HostStatus, cells: Iterable[Cell]) -> Row:
+    """A stale host's rows are dimmed as a whole; the host cell says why in words."""
+    if status.state is HostState.OK:
+        return tuple(cells)
+    return tuple((c if isinstance(c, str) else c[0], STALE) for c in cells)
