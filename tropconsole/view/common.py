@@ -34,6 +34,7 @@ class View(StrEnum):
     LEASES = "leases"
     RESERVATIONS = "reservations"
     DRIFT = "drift"
+    ALERTS = "alerts"
 
 
 COLUMNS: dict[View, tuple[str, ...]] = {
@@ -42,6 +43,7 @@ COLUMNS: dict[View, tuple[str, ...]] = {
         "Host",
         "Network",
         "State",
+        "Pool",  # view.alerts.pool_cell: "6r 3l 1/8 free" (reserved, leased, free/range)
         "Autostart",
         "Bridge",
         "Forward",
@@ -52,6 +54,7 @@ COLUMNS: dict[View, tuple[str, ...]] = {
     ),
     View.LEASES: ("Host", "Network", "MAC", "IP", "Hostname", "Expires", "Source", "Reservation"),
     View.RESERVATIONS: ("Host", "Network", "Name", "MAC", "IP", "Live", "File:line"),
+    View.ALERTS: ("Severity", "Host", "Kind", "Subject", "Detail"),
 }
 
 # Rows are ordered by these columns, compared naturally (…202.8 before …202.10).
@@ -60,6 +63,7 @@ SORT_COLUMNS: dict[View, tuple[int, ...]] = {
     View.NETWORKS: (0, 1),
     View.LEASES: (0, 1, 3),
     View.RESERVATIONS: (0, 1, 4),
+    View.ALERTS: (0, 1, 2, 3),  # worst first: ■ ERROR < ▲ WARNING, as in Drift
 }
 
 

@@ -24,6 +24,7 @@ VIEW_TITLES = {
     View.LEASES: "3 Leases",
     View.RESERVATIONS: "4 Reservations",
     View.DRIFT: "5 Drift",
+    View.ALERTS: "8 Alerts",
 }
 
 MAIN_BINDINGS: list[BindingType] = [
@@ -33,6 +34,7 @@ MAIN_BINDINGS: list[BindingType] = [
     Binding("3", "view('leases')", "Leases view", show=False, id="view.leases"),
     Binding("4", "view('reservations')", "Reservations view", show=False, id="view.reservations"),
     Binding("5", "view('drift')", "Drift view", show=False, id="view.drift"),
+    Binding("8", "view('alerts')", "Alerts view", show=False, id="view.alerts"),
     Binding(
         "h",
         "cycle_host",
