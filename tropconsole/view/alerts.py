@@ -111,13 +111,13 @@ def pool_cell(stats: PoolStats | None, alert: Alert | None) -> Cell:
 
 
 def host_alert_text(state: AlertState | None, host: str) -> tuple[str, str] | None:
-    """A host card's alert fragment ('2 alerts', in the worst one's colour), or None."""
+    """A host card's alert fragment ('■2 alerts', in the worst one's colour), or None."""
     info = state.hosts.get(host) if state is not None else None
     if info is None or not info.count or info.worst is None:
         return None
     mark, style = SEVERITY_CELLS[info.worst]
     word = "alert" if info.count == 1 else "alerts"
-    return (f"{mark[0]} {info.count} {word}", style)
+    return (f"{mark[0]}{info.count} {word}", style)
 
 
 def host_pool_text(state: AlertState | None, host: str) -> tuple[str, str] | None:

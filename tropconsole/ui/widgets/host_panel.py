@@ -14,7 +14,7 @@ from textual.widget import Widget
 
 from tropconsole.core.live import HostState, HostStatus
 from tropconsole.view.alerts import AlertState, host_alert_text, host_pool_text
-from tropconsole.view.common import age_text
+from tropconsole.view.common import STALE, age_text
 from tropconsole.view.drift import DriftState, drift_badge
 
 STATE_WORDS = {
@@ -46,7 +46,7 @@ def card_text(
         text.append(" ro", style="dim")
     alert = host_alert_text(alerts, status.host)
     if alert is not None:
-        text.append(f"  {alert[0]}", style=alert[1])
+        text.append(f" {alert[0]}", style=alert[1])
     text.append("\n")
     snap = status.snapshot
     if snap is None or snap.rtt_ms is None:
@@ -55,11 +55,13 @@ def card_text(
         rtt = "rtt <1ms" if snap.rtt_ms < 1 else f"rtt {snap.rtt_ms:.0f}ms"
     text.append(f"{rtt}  age {age_text(status.age(now))}\n")
     badge, badge_style = drift_badge(drift, status.host)  # first: errors get cut
-    text.append(f"{badge}  ", style=badge_style)
     pool = host_pool_text(alerts, status.host) if status.state is HostState.OK else None
+    if pool is not None and pool[1] != STALE:  # an alerting pool leads: a narrow card cuts
+        text.append(f"{pool[0]}  ", style=pool[1])
+        pool = None
+    text.append(f"{badge}  ", style=badge_style)
     if pool is not None:
-        text.append(pool[0], style=pool[1])
-        text.append("  ")
+        text.append(f"{pool[0]}  ", style=pool[1])
     if status.error:
         error = status.error.removeprefix(f"{status.host}: ")  # the card already names it
         text.append(error, style="bold red")
