@@ -243,11 +243,15 @@ def foreign_mac_alerts(snap: HostSnapshot, schemes: Mapping[str, HostScheme]) ->
     if own is None:
         return ()
     out: list[Alert] = []
+    owners: dict[str, str] = {}  # MAC prefix -> the first other host holding it
+    for name, scheme in schemes.items():
+        if name != snap.host:
+            owners.setdefault(scheme.mac_prefix, name)
     for lease in snap.leases:
         mac = norm_mac(lease.mac) or lease.mac.lower()
         if own.owns_mac(mac):
             continue
-        owner = next((n for n, s in schemes.items() if n != snap.host and s.owns_mac(mac)), None)
+        owner = owners.get(mac.rpartition(":")[0])  # one look-up, not one per host
         whose = f"; it is {owner}'s prefix (guest moved?)" if owner else ""
         out.append(
             Alert(

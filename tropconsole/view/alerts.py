@@ -161,3 +161,19 @@ def alert_rows(state: AlertState | None, hosts: tuple[str, ...] = ()) -> ViewRow
         row = (SEVERITY_CELLS[Severity.WARNING], host, CONFIG_KIND, "repo", warning)
         out.add(f"config|{warning}", row, RowTarget(host))
     return out.sorted(SORT_COLUMNS[View.ALERTS])
+
+
+class AlertRows:
+    """``alert_rows`` with a memory: a poll whose alerts and warnings equal the last poll's
+    (the usual case) gets the same ``ViewRows`` back, with no rows rebuilt or sorted."""
+
+    def __init__(self) -> None:
+        self._last: tuple[tuple[Alert, ...], tuple[str, ...], tuple[str, ...]] | None = None
+        self._rows = ViewRows()
+
+    def rows(self, state: AlertState, hosts: tuple[str, ...]) -> ViewRows:
+        inputs = (state.active, state.config, hosts)
+        if inputs != self._last:
+            self._last = inputs
+            self._rows = alert_rows(state, hosts)
+        return self._rows

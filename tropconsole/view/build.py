@@ -12,7 +12,7 @@ from collections.abc import Callable
 from tropconsole.core.alerts import AlertPolicy, AlertTracker
 from tropconsole.core.live import FleetSnapshot
 from tropconsole.core.models import FleetConfig
-from tropconsole.view.alerts import AlertState, alert_rows, alert_state
+from tropconsole.view.alerts import AlertRows, AlertState, alert_state
 from tropconsole.view.bridges import bridge_rows
 from tropconsole.view.common import View, ViewRows
 from tropconsole.view.drift import DriftState
@@ -49,6 +49,7 @@ class RowBuilder(LeaseRows):
         super().__init__()
         self.tracker = AlertTracker(policy if policy is not None else AlertPolicy())
         self.alerts: AlertState | None = None
+        self._alert_rows = AlertRows()
 
     def build(
         self, snapshot: FleetSnapshot, config: FleetConfig | None, now: float
@@ -69,7 +70,6 @@ class RowBuilder(LeaseRows):
         rows = self.build(snapshot, config, now)
         rows[View.DRIFT] = drift_rows(drift, snapshot, read_only=read_only)
         rows[View.NETWORKS] = network_rows(snapshot, config, now, alerts)  # with the pools
-        rows[View.ALERTS] = alert_rows(
-            alerts, tuple(h.name for h in config.hosts) if config else ()
-        )
+        hosts = tuple(h.name for h in config.hosts) if config is not None else ()
+        rows[View.ALERTS] = self._alert_rows.rows(alerts, hosts)
         return drift, rows
