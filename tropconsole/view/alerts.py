@@ -69,13 +69,21 @@ def alert_state(
     if config is not None:
         tracker.fleet = config  # git's view of the hosts' MAC schemes, when there is one
     active = tracker.update(snapshot)
-    pool_alert = {(a.host, a.network): a for a in active if a.kind in POOL_KINDS}
+    pool_alert: dict[tuple[str, str | None], Alert] = {}
+    tally: dict[str, list[int]] = {}  # host -> [count, worst severity's rank]
+    for alert in active:  # one cheap pass: a fleet may have thousands (foreign MACs)
+        rank = _RANKS[alert.severity]
+        seen = tally.get(alert.host)
+        if seen is None:
+            tally[alert.host] = [1, rank]
+        else:
+            seen[0] += 1
+            seen[1] = max(seen[1], rank)
+        if alert.kind in POOL_KINDS:
+            pool_alert[(alert.host, alert.network)] = alert
     pools = {(s.host, s.network): (s, pool_alert.get((s.host, s.network))) for s in tracker.pools}
-    hosts: dict[str, HostAlerts] = {}
-    for alert in active:
-        was = hosts.get(alert.host, HostAlerts())
-        worst = alert.severity if was.worst is None else max(was.worst, alert.severity, key=_rank)
-        hosts[alert.host] = HostAlerts(was.count + 1, worst)
+    by_rank = {rank: severity for severity, rank in _RANKS.items()}
+    hosts = {host: HostAlerts(n, by_rank[worst]) for host, (n, worst) in tally.items()}
     for stats, pool_alarm in pools.values():
         was = hosts.get(stats.host, HostAlerts())
         if stats.size and (was.pool is None or _tighter(stats, was.pool)):
@@ -89,8 +97,7 @@ def alert_state(
     )
 
 
-def _rank(severity: Severity) -> int:
-    return severity.rank
+_RANKS = {severity: severity.rank for severity in Severity}
 
 
 def _tighter(a: PoolStats, b: PoolStats) -> bool:
