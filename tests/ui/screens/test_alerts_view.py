@@ -59,6 +59,10 @@ async def test_alert_is_notified_once_and_stays_listed_across_polls(make_console
         await pilot.press("h", "h")
         await settle(pilot)
         assert alert_keys(app) == [keys[1]]
+        await pilot.press("h", "h", "h")  # trop03, trop04, all hosts
+        await pilot.press("slash", *"trop03", "enter")
+        await settle(pilot)
+        assert alert_keys(app) == [keys[2]]
 
 
 @pytest.mark.asyncio
