@@ -36,6 +36,7 @@ from enum import StrEnum
 
 from netaddr import AddrFormatError, IPAddress
 
+from tropconsole.core.alertmemo import HostMemo
 from tropconsole.core.configrepo import host_index
 from tropconsole.core.errors import ValidationError
 from tropconsole.core.findings import Severity
@@ -297,7 +298,7 @@ class AlertTracker:
     _leases: dict[str, dict[tuple[str, str, str], _Seen]] = field(
         default_factory=dict, init=False, repr=False
     )
-    _memo: dict[str, _HostMemo] = field(default_factory=dict, init=False, repr=False)
+    _memo: dict[str, HostMemo] = field(default_factory=dict, init=False, repr=False)
     active: tuple[Alert, ...] = field(default=(), init=False)
     new: tuple[Alert, ...] = field(default=(), init=False)
     pools: tuple[PoolStats, ...] = field(default=(), init=False, repr=False)
@@ -320,7 +321,7 @@ class AlertTracker:
             if memo is None or not memo.holds(snap, schemes):
                 stats = pool_stats(snap)
                 fixed = (*pool_alerts(stats, self.policy), *foreign_mac_alerts(snap, schemes))
-                self._memo[h.host] = memo = _HostMemo(snap, schemes, stats, fixed)
+                self._memo[h.host] = memo = HostMemo(snap, schemes, stats, fixed)
                 expiring = self._expiring(snap, now)
             else:  # equal leases and networks: only the expiring alerts can differ
                 expiring = self._expiring_again(memo, snap, now)
@@ -351,7 +352,7 @@ class AlertTracker:
         self._leases[snap.host] = current
         return out
 
-    def _expiring_again(self, memo: _HostMemo, snap: HostSnapshot, now: float) -> list[Alert]:
+    def _expiring_again(self, memo: HostMemo, snap: HostSnapshot, now: float) -> list[Alert]:
         """``_expiring`` for leases equal to the last refresh's: their expiries did not
         move, so the ones within the window (found by bisection) alert. O(alerts)."""
         window = self.policy.lease_expiry_minutes * 60.0
@@ -367,34 +368,6 @@ class AlertTracker:
                 continue  # one of two leases with one identity (as ``_expiring`` says)
             out.append(_expiring_alert(snap.host, lease, lease.expiry, ident[1], now))
         return out
-
-
-class _HostMemo:
-    """One host's last refresh as the tracker judged it: its leases and networks (compared
-    by equality: the poller re-reads them every refresh), the schemes, the pool stats and
-    the alerts that need no clock, and the leases in order of expiry."""
-
-    def __init__(
-        self,
-        snap: HostSnapshot,
-        schemes: Mapping[str, HostScheme],
-        stats: tuple[PoolStats, ...],
-        alerts: tuple[Alert, ...],
-    ) -> None:
-        self.leases, self.networks, self.schemes = snap.leases, snap.networks, dict(schemes)
-        self.stats, self.alerts = stats, alerts
-        timed = sorted(
-            (lease.expiry, i) for i, lease in enumerate(snap.leases) if lease.expiry is not None
-        )
-        self.expiries = [float(e) for e, _ in timed]
-        self.by_expiry = [i for _, i in timed]
-
-    def holds(self, snap: HostSnapshot, schemes: Mapping[str, HostScheme]) -> bool:
-        return (
-            self.leases == snap.leases
-            and self.networks == snap.networks
-            and self.schemes == schemes
-        )
 
 
 def _expiring_alert(host: str, lease: Lease, expiry: int, mac: str, now: float) -> Alert:
