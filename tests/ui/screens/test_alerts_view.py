@@ -52,6 +52,14 @@ async def test_alert_is_notified_once_and_stays_listed_across_polls(make_console
         assert app.polls == 3
         assert sum("pool-full" in (t or "") for t in titles(app)) == 1  # still once
         assert alert_keys(app) == keys
+        # Under the table: the summary above it, the cursor row's detail in full below.
+        view = app.main.query_one("#alerts-view")
+        assert str(view.query_one("#alerts-summary").render()) == "4 alerts: 4 error"
+        await pilot.press("down")
+        await settle(pilot)
+        detail = str(view.query_one("#alerts-detail").render())
+        assert detail.startswith("■ ERROR trop02 pool-full default\nDHCP range is full")
+        assert detail.endswith("an unreserved guest may get no address")
         row = cells(app, View.ALERTS, keys[0])
         assert row[:4] == ["■ ERROR", "trop01", "pool-full", "default"]
         assert "0 of 8 range addresses free (8 reserved, 5 leased)" in row[4]

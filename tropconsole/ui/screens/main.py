@@ -33,6 +33,7 @@ from tropconsole.view.common import COLUMNS, ReservationItem, RowTarget, View, V
 if TYPE_CHECKING:
     from textual.widget import AwaitMount
 
+    from tropconsole.ui.widgets.alerts_view import AlertsView
     from tropconsole.ui.widgets.drift_view import DriftView
 
 
@@ -60,6 +61,7 @@ class MainScreen(Screen[None]):
         self._behind: set[View] = set()  # views whose table has not had the latest rows
         self._mounting: AwaitMount | None = None
         self._drift: DriftView | None = None
+        self._alerts_view: AlertsView | None = None
         self._status = ""
 
     def compose(self) -> ComposeResult:
@@ -81,7 +83,13 @@ class MainScreen(Screen[None]):
                         yield self._view_widget(view)
         yield Footer(compact=True)
 
-    def _view_widget(self, view: View) -> KeyedTable | DriftView:
+    def _view_widget(self, view: View) -> KeyedTable | DriftView | AlertsView:
+        if view is View.ALERTS:
+            from tropconsole.ui.widgets.alerts_view import AlertsView  # when first shown
+
+            alerts = self._alerts_view = AlertsView(id="alerts-view")  # holds #table-alerts
+            self._tables[view] = alerts.table
+            return alerts
         if view is View.DRIFT:
             # Built when the Drift view is first shown (so is the import of its widget).
             from tropconsole.ui.widgets.drift_view import DriftView
@@ -193,6 +201,9 @@ class MainScreen(Screen[None]):
         if view is View.DRIFT:
             app = self.console
             self.drift_view().show(app.drift, read_only=app.read_only)
+        if view is View.ALERTS and self._alerts_view is not None:
+            state = self.console.alerts
+            self._alerts_view.show(state.summary() if state else "alerts not computed yet")
 
     def show_status(self) -> None:
         app = self.console
