@@ -89,8 +89,10 @@ class ReservationForm(ModalScreen[ReservationOrder | None]):
         host: str | None = None,
         network: str | None = None,
         prefill: ReservationRequest | None = None,
+        title: str | None = None,
     ) -> None:
         super().__init__()
+        self._title = title
         self._host = prefill.host if prefill else host
         self._network = prefill.network if prefill else network
         self._prefill = prefill
@@ -117,7 +119,7 @@ class ReservationForm(ModalScreen[ReservationOrder | None]):
         host = self._host if self._host in hosts else (hosts[0] if hosts else None)
         self._host = host
         with Vertical(id="form-box"):
-            title = "Reserve lease" if self._prefill else "New reservation"
+            title = self._title or ("Reserve lease" if self._prefill else "New reservation")
             yield Label(f"{title}  (ctrl+s save · esc cancel · tab next field)", id="form-title")
             with Horizontal(classes="field"):
                 yield Label("Host", classes="field-label")
