@@ -231,3 +231,51 @@ async def test_palette_and_help_list_the_new_keys(make_console) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+
+
+REFUSED_REVERT = "read-only mode: reverting a reservation commit is refused"
+
+
+@pytest.mark.asyncio
+async def test_read_only_hides_and_refuses_u_at_every_level(make_console) -> None:
+    from textual.widgets import Footer
+
+    from tropconsole.core.errors import ReadOnlyError
+    from tropconsole.ui.messages import RevertRequested
+    from tropconsole.view.common import CommitItem
+
+    console = make_console(read_only=True)
+    made = make_history(console.repo)
+    app = console.app
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_history(pilot)
+        main = app.main
+        footer = " ".join(str(k.render()) for k in main.query_one(Footer).children)
+        assert "Refresh" in footer and "Undo" not in footer
+        names = [name for name, _h, _r in console_commands(main)]
+        assert not any(n.startswith("Undo") for n in names)
+        assert "read-only: u (undo) is refused" in line(main, "history", "summary")
+        helped = {key: str(state) for key, _what, state in help_rows(main)}
+        assert helped["u"] == "REFUSED: read-only"
+        await to_row(pilot, made["added"][:7])
+        await pilot.press("u")  # the key
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert REFUSED_REVERT in notices(app)[-1]
+        main.action_revert_commit()  # the action called directly
+        await main.attempt("revert_commit")  # what a palette command runs
+        app.post_message(RevertRequested(made["added"]))  # the request message
+        await settle(pilot)
+        assert all(REFUSED_REVERT in n for n in notices(app)[-3:])
+        item = main.cursor_target().item
+        assert isinstance(item, CommitItem)
+        app.push_screen(RevertConfirm(item))  # the modal, opened anyway
+        await settle(pilot)
+        assert not app.screen.query_one("#apply", Checkbox).value
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, RevertConfirm)
+        assert REFUSED_REVERT in notices(app)[-1]
+    with pytest.raises(ReadOnlyError):  # and the service itself
+        console.service.revert(made["added"])
+    assert len(console.log()) == 4
