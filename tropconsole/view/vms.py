@@ -8,6 +8,8 @@ columns); the line under the table says it in full (``nic_detail``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from tropconsole.core.live import FleetSnapshot, HostState, HostStatus
 from tropconsole.core.models import FleetConfig
 from tropconsole.core.vms import NicRow, SeenAddress, Verdict, vm_rows
@@ -112,3 +114,19 @@ def nic_detail(target: RowTarget | None) -> str:
     if facts:
         parts.append(" · ".join(facts))
     return "\n".join(parts)
+
+
+def vms_summary(targets: Mapping[str, RowTarget]) -> str:
+    """The line over the table: how many domains and NICs are shown, how many need a look."""
+    domains = set()
+    nics = bad = 0
+    for target in targets.values():
+        item = target.item
+        if not isinstance(item, NicItem):
+            continue
+        domains.add(item.vm.key)
+        if item.nic is not None:
+            nics += 1
+            bad += item.nic.verdict.bad
+    worry = f"{bad} with a verdict worth a look" if bad else "every verdict as it should be"
+    return f"{len(domains)} domains, {nics} NICs  ·  {worry}"

@@ -105,10 +105,13 @@ class MainScreen(Screen[None]):
             from tropconsole.ui.widgets.detail_table import DetailTable
 
             if view is View.VMS:
-                from tropconsole.view.vms import nic_detail as describe
+                from tropconsole.view.vms import nic_detail, vms_summary
+
+                detail = DetailTable(COLUMNS[view], view.value, nic_detail, vms_summary)
             else:
-                from tropconsole.view.history import commit_detail as describe
-            detail = DetailTable(COLUMNS[view], view.value, describe)
+                from tropconsole.view.history import commit_detail
+
+                detail = DetailTable(COLUMNS[view], view.value, commit_detail)
             self._details[view] = detail
             self._tables[view] = detail.table
             return detail

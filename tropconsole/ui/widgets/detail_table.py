@@ -19,14 +19,21 @@ from tropconsole.ui.widgets.keyed_table import KeyedTable
 from tropconsole.view.common import RowTarget
 
 Describe = Callable[[RowTarget | None], str]
+Summarize = Callable[[Mapping[str, RowTarget]], str]
 
 
 class DetailTable(Vertical):
     def __init__(
-        self, columns: tuple[str, ...], name: str, describe: Describe, summary: str = ""
+        self,
+        columns: tuple[str, ...],
+        name: str,
+        describe: Describe,
+        summarize: Summarize | None = None,
+        summary: str = "",
     ) -> None:
         super().__init__(id=f"{name}-view", classes="detail-table")
         self._describe = describe
+        self._summarize = summarize
         self._targets: Mapping[str, RowTarget] = {}
         self._summary = summary
         self._detail = ""
@@ -43,8 +50,11 @@ class DetailTable(Vertical):
         return self._targets.get(key) if key is not None else None
 
     def show(self, targets: Mapping[str, RowTarget], summary: str | None = None) -> None:
-        """Called after the main screen gave the table its rows."""
+        """Called after the main screen gave the table its rows; the line over the table
+        is ``summary``, else what ``summarize`` says of the rows shown."""
         self._targets = targets
+        if summary is None and self._summarize is not None:
+            summary = self._summarize(targets)
         if summary is not None:
             self._summary = summary
         if self.is_mounted:
