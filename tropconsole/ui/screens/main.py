@@ -31,7 +31,6 @@ from tropconsole.ui.widgets.host_panel import HostPanel
 from tropconsole.ui.widgets.keyed_table import KeyedTable
 from tropconsole.view.common import (
     COLUMNS,
-    CommitItem,
     ReservationItem,
     RowTarget,
     View,
@@ -102,17 +101,9 @@ class MainScreen(Screen[None]):
             self._tables[view] = drift.table
             return drift
         if view in (View.VMS, View.HISTORY):
-            from tropconsole.ui.widgets.detail_table import DetailTable
+            from tropconsole.ui.widgets.detail_table import view_detail_table
 
-            if view is View.VMS:
-                from tropconsole.view.vms import nic_detail, vms_summary
-
-                detail = DetailTable(COLUMNS[view], view.value, nic_detail, vms_summary)
-            else:
-                from tropconsole.view.history import commit_detail
-
-                detail = DetailTable(COLUMNS[view], view.value, commit_detail)
-            self._details[view] = detail
+            detail = self._details[view] = view_detail_table(view)
             self._tables[view] = detail.table
             return detail
         table = KeyedTable(COLUMNS[view], id=f"table-{view.value}")
@@ -306,13 +297,11 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
 
     def on_history_read(self, message: HistoryRead) -> None:
-        if message.generation != self._history.generation:
-            return  # a later read is on its way
-        self._history.line = message.line
-        self._rows[View.HISTORY] = message.rows if message.rows is not None else ViewRows()
-        self._behind.add(View.HISTORY)
-        if self.view is View.HISTORY:
-            self._catch_up(View.HISTORY)
+        rows = self._history.answered(message)
+        if rows is not None:  # None: a later read is on its way
+            self._rows[View.HISTORY] = rows
+            self._behind.add(View.HISTORY)
+            self._catch_up(self.view)
 
     def action_cycle_host(self) -> None:
         hosts = list(self.console.source.host_names)
@@ -415,12 +404,7 @@ class MainScreen(Screen[None]):
         if self.console.read_only:
             self.action_refused("revert_commit")
             return
-        target = self.cursor_target() if self.view is View.HISTORY else None
-        item = target.item if target is not None else None
-        if not isinstance(item, CommitItem):
-            self.action_revert_elsewhere()
-            return
-        _modals().open_revert(self, item)
+        _modals().open_revert(self, self.cursor_target() if self.view is View.HISTORY else None)
 
     def action_revert_elsewhere(self) -> None:
         self.notify(

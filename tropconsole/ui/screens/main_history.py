@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from tropconsole.ui.console import console_of
 from tropconsole.ui.messages import HistoryRead
+from tropconsole.view.common import ViewRows
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -61,6 +62,14 @@ class HistoryReader:
         screen.run_worker(
             body, thread=True, exit_on_error=False, group=HISTORY_GROUP, name="read history"
         )
+
+    def answered(self, message: HistoryRead) -> ViewRows | None:
+        """The rows a read brought (none: the line says why), or None when a later read
+        superseded it."""
+        if message.generation != self.generation:
+            return None
+        self.line = message.line
+        return message.rows if message.rows is not None else ViewRows()
 
     def stale(self, head: str | None) -> bool:
         """True when a poll brought a HEAD other than the one last read."""

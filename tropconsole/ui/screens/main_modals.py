@@ -90,8 +90,16 @@ def open_remove(screen: Screen[Any], item: ReservationItem) -> None:
     screen.app.push_screen(RemoveConfirm(item), done)
 
 
-def open_revert(screen: Screen[Any], item: CommitItem) -> None:
-    """The confirmation for undoing the reservation commit ``item``, with the undo's diff."""
+def open_revert(screen: Screen[Any], target: RowTarget | None) -> None:
+    """The confirmation for undoing the reservation commit under the cursor (History),
+    with the undo's diff."""
+    item = target.item if target is not None else None
+    if not isinstance(item, CommitItem):
+        screen.notify(
+            "u undoes a reservation commit: go to History (7) and put the cursor on it",
+            severity="warning",
+        )
+        return
 
     def done(result: object) -> None:
         if isinstance(result, RevertOrder):

@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from tropconsole.ui.widgets.keyed_table import KeyedTable
-from tropconsole.view.common import RowTarget
+from tropconsole.view.common import COLUMNS, RowTarget, View
 
 Describe = Callable[[RowTarget | None], str]
 Summarize = Callable[[Mapping[str, RowTarget]], str]
@@ -78,3 +78,15 @@ class DetailTable(Vertical):
             self._detail = detail
             text = Text(detail, style="" if current is not None else "dim")
             self.query_one(".view-detail", Static).update(text)
+
+
+def view_detail_table(view: View) -> DetailTable:
+    """The VMs or the History view's widget; their row modules are imported now, when
+    the view is first shown."""
+    if view is View.VMS:
+        from tropconsole.view.vms import nic_detail, vms_summary
+
+        return DetailTable(COLUMNS[view], view.value, nic_detail, vms_summary)
+    from tropconsole.view.history import commit_detail
+
+    return DetailTable(COLUMNS[view], view.value, commit_detail)
