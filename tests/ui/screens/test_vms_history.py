@@ -282,3 +282,38 @@ async def test_read_only_hides_and_refuses_u_at_every_level(make_console) -> Non
     with pytest.raises(ReadOnlyError):  # and the service itself
         console.service.revert(made["added"])
     assert len(console.log()) == 4
+
+
+@pytest.mark.asyncio
+async def test_history_is_read_on_opening_and_r_not_on_every_poll(make_console) -> None:
+    from historykit import commit, edit
+
+    console = make_console()
+    app = console.app
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        reader = app.main._history
+        assert reader.generation == 0  # never read before the view is opened
+        await open_history(pilot)
+        assert reader.generation == 1 and len(rows(app.main.table())) == 4
+        app.refresh_now()  # polls with the same HEAD: no new read
+        await settle(pilot)
+        app.refresh_now()
+        await settle(pilot)
+        assert reader.generation == 1
+        rel = edit(
+            console.repo,
+            "trop04",
+            "default",
+            add=("<host mac='52:54:00:02:04:20' ip='192.168.204.32' name='web09'/>",),
+        )
+        made = commit(console.repo, rel, "web09", "Carol <c@example.invalid>", "2024-06-01T08:00")
+        await pilot.press("r")  # someone else's commit: r reads it
+        await settle(pilot)
+        await until(pilot, lambda: rows(app.main.table())[0].split()[2] == made[:7])
+        await pilot.press("1")
+        await settle(pilot)
+        before = reader.generation
+        await pilot.press("7")  # opening the view again reads again
+        await settle(pilot)
+        assert reader.generation == before + 1

@@ -186,7 +186,8 @@ class MainScreen(Screen[None]):
         panel.show(snapshot.hosts, app.clock(), app.drift)
         if rows is not None:
             self._rows.update(rows)
-        if self._history.stale(app.config.head if app.config is not None else None):
+        head = app.config.head if app.config is not None else None
+        if self.view is View.HISTORY and self._history.stale(head):
             self._history.read()  # a new commit (the console's own write, or anyone's)
         self._apply_filters()
         self.show_status()
