@@ -16,10 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tropconsole.core.live import HostState, HostStatus
 from tropconsole.core.models import Lease, Reservation
 from tropconsole.view.tablediff import Cell, Row, cell_text, row_sort_key
+
+if TYPE_CHECKING:  # the VMs and History builders import these; start-up does not
+    from tropconsole.core.history import HistoryCommit
+    from tropconsole.core.vms import NicRow, VmRow
 
 STALE = "dim"
 OK = "green"
@@ -34,6 +39,8 @@ class View(StrEnum):
     LEASES = "leases"
     RESERVATIONS = "reservations"
     DRIFT = "drift"
+    VMS = "vms"
+    HISTORY = "history"
 
 
 COLUMNS: dict[View, tuple[str, ...]] = {
@@ -52,6 +59,21 @@ COLUMNS: dict[View, tuple[str, ...]] = {
     ),
     View.LEASES: ("Host", "Network", "MAC", "IP", "Hostname", "Expires", "Source", "Reservation"),
     View.RESERVATIONS: ("Host", "Network", "Name", "MAC", "IP", "Live", "File:line"),
+    # The verdict comes early, so it is on screen in 80 columns; the rest scrolls (← →).
+    View.VMS: (
+        "Host",
+        "Domain",
+        "State",
+        "MAC",
+        "Network",
+        "Verdict",
+        "Lease IP",
+        "Reserved",
+        "Seen on bridge",
+        "Model",
+        "CPU/Mem",
+    ),
+    View.HISTORY: ("When", "Commit", "Host", "Network", "Revert", "Change", "Author"),
 }
 
 # Rows are ordered by these columns, compared naturally (…202.8 before …202.10).
@@ -60,6 +82,7 @@ SORT_COLUMNS: dict[View, tuple[int, ...]] = {
     View.NETWORKS: (0, 1),
     View.LEASES: (0, 1, 3),
     View.RESERVATIONS: (0, 1, 4),
+    View.VMS: (0, 1, 3),
 }
 
 
@@ -69,7 +92,7 @@ class RowTarget:
 
     host: str
     network: str | None = None
-    item: LeaseItem | ReservationItem | None = None
+    item: LeaseItem | ReservationItem | NicItem | CommitItem | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +113,23 @@ class ReservationItem:
     reservation: Reservation
     in_config: bool
     path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NicItem:
+    """A VMs row: one NIC of a domain (``nic`` None for a domain without NICs); the
+    reservation form fills in from it."""
+
+    vm: VmRow
+    nic: NicRow | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitItem:
+    """A History row: one reservation commit (its entries on ``host``); ``u`` undoes it."""
+
+    commit: HistoryCommit
+    host: str
 
 
 @dataclass(slots=True)
