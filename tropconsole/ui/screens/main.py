@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Label, Static, TabbedContent, TabPane
 
 from tropconsole.core.findings import Action
 from tropconsole.ui.console import Console, console_of
@@ -45,6 +45,11 @@ def _modals() -> ModuleType:
     return main_modals
 
 
+# Views whose widget shows the cursor row's detail itself (the Drift view's pane): the
+# screen's one-line detail under the table is hidden there.
+OWN_DETAIL: frozenset[View] = frozenset({View.DRIFT})
+
+
 class MainScreen(Screen[None]):
     # Focus the table as soon as the screen is composed, not the tabs first and the table
     # a moment later: each focus change recomposes the footer before the first frame.
@@ -61,6 +66,7 @@ class MainScreen(Screen[None]):
         self._mounting: AwaitMount | None = None
         self._drift: DriftView | None = None
         self._status = ""
+        self._detail = ""  # the detail line's text, as last put on screen
 
     def compose(self) -> ComposeResult:
         app = self.console
@@ -79,6 +85,9 @@ class MainScreen(Screen[None]):
                 with TabPane(VIEW_TITLES[view], id=view.value):
                     if view is INITIAL_VIEW:
                         yield self._view_widget(view)
+        detail = Static("", id="detail", markup=False)
+        detail.display = INITIAL_VIEW not in OWN_DETAIL
+        yield detail
         yield Footer(compact=True)
 
     def _view_widget(self, view: View) -> KeyedTable | DriftView:
@@ -184,14 +193,36 @@ class MainScreen(Screen[None]):
         self._catch_up(self.view)
 
     def _catch_up(self, view: View) -> None:
-        if view not in self._behind:
-            return
-        self._behind.discard(view)
-        rows = self._rows[view].filtered(self.host_filter, self.text_filter).rows
-        self.table(view).apply(rows)
-        if view is View.DRIFT:
-            app = self.console
-            self.drift_view().show(app.drift, read_only=app.read_only)
+        if view in self._behind:
+            self._behind.discard(view)
+            rows = self._rows[view].filtered(self.host_filter, self.text_filter).rows
+            self.table(view).apply(rows)
+            if view is View.DRIFT:
+                app = self.console
+                self.drift_view().show(app.drift, read_only=app.read_only)
+        self._show_detail(view)
+
+    def _show_detail(self, view: View) -> None:
+        """The line under the table: the cursor row's ``RowTarget.detail``, made with the
+        row in the poll worker. On the cursor path: a lookup and, if it changed, one line
+        of text (its size is fixed, so no layout)."""
+        try:
+            line = self.query_one("#detail", Static)
+        except NoMatches:
+            return  # the screen is being torn down
+        shown = view not in OWN_DETAIL
+        if line.display != shown:
+            line.display = shown
+        target = self.cursor_target() if shown else None
+        text = target.detail if target is not None else ""
+        if text != self._detail:
+            self._detail = text
+            line.update(text, layout=False)
+
+    def on_keyed_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
+        view = self.view
+        if event.table is self._tables.get(view):
+            self._show_detail(view)
 
     def show_status(self) -> None:
         app = self.console
