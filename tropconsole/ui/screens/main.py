@@ -1,4 +1,5 @@
-"""The main screen: host panel, four keyed views across all hosts, filters, bindings.
+"""The main screen: host panel, keyed views across all hosts, filters, bindings, and the
+cursor row's detail line under the table (``RowTarget.detail``, made with the rows).
 
 Write actions (add, remove) are hidden from the footer and the palette in read-only mode
 by ``check_action``; pressing their key anyway lands on a hidden twin binding that says
