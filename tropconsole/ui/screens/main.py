@@ -68,6 +68,8 @@ class MainScreen(Screen[None]):
         self._drift: DriftView | None = None
         self._status = ""
         self._detail = ""  # the detail line's text, as last put on screen
+        self._detail_line = Static("", id="detail", markup=False)
+        self._detail_line.display = INITIAL_VIEW not in OWN_DETAIL
 
     def compose(self) -> ComposeResult:
         app = self.console
@@ -86,9 +88,7 @@ class MainScreen(Screen[None]):
                 with TabPane(VIEW_TITLES[view], id=view.value):
                     if view is INITIAL_VIEW:
                         yield self._view_widget(view)
-        detail = Static("", id="detail", markup=False)
-        detail.display = INITIAL_VIEW not in OWN_DETAIL
-        yield detail
+        yield self._detail_line
         yield Footer(compact=True)
 
     def _view_widget(self, view: View) -> KeyedTable | DriftView:
@@ -207,14 +207,13 @@ class MainScreen(Screen[None]):
         """The line under the table: the cursor row's ``RowTarget.detail``, made with the
         row in the poll worker. On the cursor path: a lookup and, if it changed, one line
         of text (its size is fixed, so no layout)."""
-        try:
-            line = self.query_one("#detail", Static)
-        except NoMatches:
-            return  # the screen is being torn down
+        line = self._detail_line
         shown = view not in OWN_DETAIL
         if line.display != shown:
             line.display = shown
-        target = self.cursor_target() if shown else None
+        table, rows = self._tables.get(view), self._rows.get(view)
+        key = table.cursor_key if table is not None and shown else None
+        target = rows.targets.get(key) if rows is not None and key is not None else None
         text = target.detail if target is not None else ""
         if text != self._detail:
             self._detail = text
