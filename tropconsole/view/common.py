@@ -6,6 +6,12 @@ row is keyed by a stable id (host/network/mac...) so the tables can be updated b
 diff, and every row names its host. Colour never carries meaning alone: a stale host's
 rows say "stale 3m", a drifted reservation says "not live", a demo lease says "DEMO".
 
+Fit for 80 columns: a cell that carries a verdict (State, Reservation, Live, Severity...)
+holds a short word from a fixed set ("WRONG IP", "NOT LIVE", "ok") and its column comes
+before the free-text ones (names, paths), so it is on screen, whole, in an 80-column
+terminal. What the short word stands for goes in the row's ``RowTarget.detail``: the one
+line under the table that follows the cursor.
+
 The console imports this module (and ``tablediff``, ``drift``) before its first frame;
 the row builders (``bridges``, ``networks``, ``leases``, ``reservations``, ``drift_rows``)
 run in the poll worker and are reached through ``tropconsole.view.build`` only.
@@ -57,8 +63,8 @@ COLUMNS: dict[View, tuple[str, ...]] = {
         "Hosts",
         "In git",
     ),
-    View.LEASES: ("Host", "Network", "MAC", "IP", "Hostname", "Expires", "Source", "Reservation"),
-    View.RESERVATIONS: ("Host", "Network", "Name", "MAC", "IP", "Live", "File:line"),
+    View.LEASES: ("Host", "Network", "MAC", "IP", "Reservation", "Hostname", "Expires", "Source"),
+    View.RESERVATIONS: ("Host", "Network", "MAC", "IP", "Live", "Name", "File:line"),
     # The verdict comes early, so it is on screen in 80 columns; the rest scrolls (← →).
     View.VMS: (
         "Host",
@@ -76,23 +82,43 @@ COLUMNS: dict[View, tuple[str, ...]] = {
     View.HISTORY: ("When", "Commit", "Host", "Network", "Revert", "Change", "Author"),
 }
 
+# The columns whose cells carry a verdict (a short word, in words and colour): each must
+# be on screen, whole, in an 80-column terminal (tests/ui/screens/test_narrow.py checks
+# every view named here). The Drift view's columns are ``view.drift.DRIFT_COLUMNS``.
+VERDICT_COLUMNS: dict[View, tuple[str, ...]] = {
+    View.BRIDGES: ("State",),
+    View.LEASES: ("Reservation",),
+    View.RESERVATIONS: ("Live",),
+    View.DRIFT: ("Severity", "Kind"),
+    View.VMS: ("Verdict",),
+}
+
 # Rows are ordered by these columns, compared naturally (…202.8 before …202.10).
 SORT_COLUMNS: dict[View, tuple[int, ...]] = {
     View.BRIDGES: (0, 1),
     View.NETWORKS: (0, 1),
     View.LEASES: (0, 1, 3),
-    View.RESERVATIONS: (0, 1, 4),
+    View.RESERVATIONS: (0, 1, 3),
     View.VMS: (0, 1, 3),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class RowTarget:
-    """What a row is about, for actions on the cursor row."""
+    """What a row is about, for actions on the cursor row, and its detail line.
+
+    ``detail`` is the line the main screen shows under the table while the cursor is on
+    this row: what the row's short verdict stands for, in full ("WRONG IP: git reserves
+    192.168.201.13 for Thalorien"), and whatever else a narrow terminal cuts off. It is
+    made by the row builder, in the poll worker, with the row; the screen only puts it on
+    screen (a cursor move costs one lookup and one line of text). A new view fills it in
+    its builder (``RowTarget(host, network, item, detail=...)``); "" shows an empty line.
+    """
 
     host: str
     network: str | None = None
     item: LeaseItem | ReservationItem | NicItem | CommitItem | None = None
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)

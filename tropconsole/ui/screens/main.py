@@ -1,4 +1,5 @@
-"""The main screen: host panel, four keyed views across all hosts, filters, bindings.
+"""The main screen: host panel, keyed views across all hosts, filters, bindings, and the
+cursor row's detail line under the table (``RowTarget.detail``, made with the rows).
 
 Write actions (add, remove) are hidden from the footer and the palette in read-only mode
 by ``check_action``; pressing their key anyway lands on a hidden twin binding that says
@@ -15,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Label, Static, TabbedContent, TabPane
 
 from tropconsole.core.findings import Action
 from tropconsole.ui.console import Console, console_of
@@ -53,6 +54,12 @@ def _modals() -> ModuleType:
     return main_modals
 
 
+# Views whose widget shows the cursor row's detail itself (the Drift view's pane, the VMs
+# and History views' DetailTable, several lines): the screen's one-line detail under the
+# table is hidden there.
+OWN_DETAIL: frozenset[View] = frozenset({View.DRIFT, View.VMS, View.HISTORY})
+
+
 class MainScreen(Screen[None]):
     # Focus the table as soon as the screen is composed, not the tabs first and the table
     # a moment later: each focus change recomposes the footer before the first frame.
@@ -71,6 +78,9 @@ class MainScreen(Screen[None]):
         self._details: dict[View, DetailTable] = {}  # the VMs and History views
         self._history = HistoryReader(self)
         self._status = ""
+        self._detail = ""  # the detail line's text, as last put on screen
+        self._detail_line = Static("", id="detail", markup=False)
+        self._detail_line.display = INITIAL_VIEW not in OWN_DETAIL
 
     def compose(self) -> ComposeResult:
         app = self.console
@@ -89,6 +99,7 @@ class MainScreen(Screen[None]):
                 with TabPane(VIEW_TITLES[view], id=view.value):
                     if view is INITIAL_VIEW:
                         yield self._view_widget(view)
+        yield self._detail_line
         yield Footer(compact=True)
 
     def _view_widget(self, view: View) -> KeyedTable | DriftView | DetailTable:
@@ -203,20 +214,41 @@ class MainScreen(Screen[None]):
         self._catch_up(self.view)
 
     def _catch_up(self, view: View) -> None:
-        if view not in self._behind:
-            return
-        self._behind.discard(view)
-        shown = self._rows[view].filtered(self.host_filter, self.text_filter)
-        self.table(view).apply(shown.rows)
-        detail = self._details.get(view)
-        if detail is not None:
-            summary = None
-            if view is View.HISTORY:
-                summary = self._history.summary(read_only=self.console.read_only)
-            detail.show(shown.targets, summary)
-        if view is View.DRIFT:
-            app = self.console
-            self.drift_view().show(app.drift, read_only=app.read_only)
+        if view in self._behind:
+            self._behind.discard(view)
+            shown = self._rows[view].filtered(self.host_filter, self.text_filter)
+            self.table(view).apply(shown.rows)
+            detail = self._details.get(view)
+            if detail is not None:
+                summary = None
+                if view is View.HISTORY:
+                    summary = self._history.summary(read_only=self.console.read_only)
+                detail.show(shown.targets, summary)
+            if view is View.DRIFT:
+                app = self.console
+                self.drift_view().show(app.drift, read_only=app.read_only)
+        self._show_detail(view)
+
+    def _show_detail(self, view: View) -> None:
+        """The line under the table: the cursor row's ``RowTarget.detail``, made with the
+        row in the poll worker. On the cursor path: a lookup and, if it changed, one line
+        of text (its size is fixed, so no layout)."""
+        line = self._detail_line
+        shown = view not in OWN_DETAIL
+        if line.display != shown:
+            line.display = shown
+        table, rows = self._tables.get(view), self._rows.get(view)
+        key = table.cursor_key if table is not None and shown else None
+        target = rows.targets.get(key) if rows is not None and key is not None else None
+        text = target.detail if target is not None else ""
+        if text != self._detail:
+            self._detail = text
+            line.update(text, layout=False)
+
+    def on_keyed_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
+        view = self.view
+        if event.table is self._tables.get(view):
+            self._show_detail(view)
 
     def show_status(self) -> None:
         app = self.console
