@@ -56,6 +56,6 @@ def test_vms_without_a_config_repo_say_no_repo_instead_of_a_verdict(tmp_path: Pa
         rows = vm_view_rows(source.poll(), None, NOW)
     finally:
         source.close()
-    verdicts = {row[5] for row in rows.rows.values()}
+    verdicts = {row[4] for row in rows.rows.values()}
     assert verdicts == {("no repo", "dim")}
     assert len(rows.rows) == 40

@@ -69,10 +69,10 @@ COLUMNS: dict[View, tuple[str, ...]] = {
     View.VMS: (
         "Host",
         "Domain",
-        "State",
         "MAC",
         "Network",
         "Verdict",
+        "State",
         "Lease IP",
         "Reserved",
         "Seen on bridge",
@@ -99,7 +99,7 @@ SORT_COLUMNS: dict[View, tuple[int, ...]] = {
     View.NETWORKS: (0, 1),
     View.LEASES: (0, 1, 3),
     View.RESERVATIONS: (0, 1, 3),
-    View.VMS: (0, 1, 3),
+    View.VMS: (0, 1, 2),
 }
 
 

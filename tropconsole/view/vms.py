@@ -66,10 +66,10 @@ def vm_view_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: float) -
     git = config if config is not None else FleetConfig(repo="", hosts=())
     for vm in vm_rows(git, fleet):
         status = statuses.get(vm.host) or HostStatus(vm.host, HostState.DOWN)
-        head = (host_cell(status, now), vm.name, vm.state)
+        head = (host_cell(status, now), vm.name)
         tail = f"{vm.vcpus}/{memory_text(vm.memory_kib)}"
         if not vm.nics:
-            cells: tuple[Cell, ...] = (*head, "—", "—", NO_NIC, "", "", "", "", tail)
+            cells: tuple[Cell, ...] = (*head, "—", "—", NO_NIC, vm.state, "", "", "", "", tail)
             out.add(vm.key, dim(status, cells), RowTarget(vm.host, None, NicItem(vm, None)))
             continue
         for nic in vm.nics:
@@ -79,6 +79,7 @@ def vm_view_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: float) -
                 nic.mac,
                 network_text(nic),
                 verdict,
+                vm.state,
                 nic.lease_ip or "",
                 nic.reserved_ip or "",
                 ", ".join(seen_text(s) for s in nic.seen),

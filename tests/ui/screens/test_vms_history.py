@@ -53,7 +53,7 @@ async def test_6_lists_every_nic_with_its_verdict_and_the_detail_follows(make_co
         hosts = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
         assert hosts == {"trop01", "trop02", "trop03", "trop04"}
         calenwyth = next(r for r in shown if "calenwyth" in r)
-        assert "52:54:00:02:01:08 default ok 192.168.201.8 192.168.201.8" in calenwyth
+        assert "52:54:00:02:01:08 default ok running 192.168.201.8 192.168.201.8" in calenwyth
         edge = [r for r in shown if r.startswith("trop01 edge01")]
         assert "bridged no DHCP" in edge[0] and "REACHABLE" in edge[0]
         assert "br0 (bridged) OUT OF RANGE" in edge[1]
