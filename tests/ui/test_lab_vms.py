@@ -48,17 +48,17 @@ async def test_vms_view_shows_the_lab_domains_with_their_verdicts(lab: Any) -> N
         web, db = (d for d in domains if d["name"] in ("web02", "db02"))
         reserved = web["nics"][0]
         row = shown[f"{HOST}|web02|{reserved['mac']}"]
-        assert row[4:6] == ["default", "ok"] and row[7] == reserved["reserved_ip"]
-        assert row[2] == "shut off"  # defined, never started
-        assert shown[f"{HOST}|db02|{db['nics'][0]['mac']}"][5] == "ok"
+        assert row[3:5] == ["default", "ok"] and row[7] == reserved["reserved_ip"]
+        assert row[5] == "shut off"  # defined, never started
+        assert shown[f"{HOST}|db02|{db['nics'][0]['mac']}"][4] == "ok"
         scratch = next(d for d in domains if d["name"] == "scratch02")
-        assert shown[f"{HOST}|scratch02|{scratch['nics'][0]['mac']}"][5] == "UNRESERVED"
-        assert shown[f"{HOST}|scratch02|{scratch['nics'][1]['mac']}"][5] == "OUT OF RANGE"
+        assert shown[f"{HOST}|scratch02|{scratch['nics'][0]['mac']}"][4] == "UNRESERVED"
+        assert shown[f"{HOST}|scratch02|{scratch['nics'][1]['mac']}"][4] == "OUT OF RANGE"
         moved = next(d for d in domains if d["name"] == "moved02")
-        assert shown[f"{HOST}|moved02|{moved['nics'][0]['mac']}"][5] == "ELSEWHERE"
+        assert shown[f"{HOST}|moved02|{moved['nics'][0]['mac']}"][4] == "ELSEWHERE"
         # the bridged NIC: no DHCP, and the client namespace's static address seen on br0
         bridged = shown[f"{HOST}|web02|{pub['mac']}"]
-        assert bridged[4:6] == ["bridged", "no DHCP"]
+        assert bridged[3:5] == ["bridged", "no DHCP"]
         assert bridged[8].startswith(pub["ip"] + " ")
         table.move_cursor(row=table.get_row_index(f"{HOST}|web02|{pub['mac']}"))
         await pilot.pause()
