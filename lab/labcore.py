@@ -178,3 +178,18 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def make_client_netns(lab: Lab, c: dict) -> tuple[str, str]:
+    """Make the client's namespace with its eth0 (the client's MAC) veth'd to the host, if it
+    is not there yet; returns (client netns, host netns)."""
+    ns, hns = c["netns"], lab.netns(c["host"])
+    if ns not in netns_list():
+        run("ip", "netns", "add", ns)
+        run("ip", "-n", ns, "link", "set", "lo", "up")
+        veth = f"link add {c['host_port']} type veth peer name eth0 netns {ns}"
+        run("ip", "-n", hns, *veth.split())
+        run("ip", "-n", ns, "link", "set", "eth0", "address", c["mac"], "up")
+        if c.get("cidr"):
+            run("ip", "-n", ns, "addr", "add", c["cidr"], "dev", "eth0")
+    return ns, hns

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import labrepo
 import labvms
-from labcore import CLIENTS, MOUNTS, VIRSH, Lab, LabError, netns_list, run, write
+from labcore import CLIENTS, MOUNTS, VIRSH, Lab, LabError, make_client_netns, run, write
 
 
 def _root_locked() -> bool:
@@ -206,13 +206,7 @@ def client_plan(lab: Lab, i: int, cfg: labrepo.HostConfig) -> list[dict]:
 
 def start_client(lab: Lab, c: dict) -> None:
     """Plug the client into its host's virbr0 and start udhcpc (also used to restart one)."""
-    ns, hns = c["netns"], lab.netns(c["host"])
-    if ns not in netns_list():
-        run("ip", "netns", "add", ns)
-        run("ip", "-n", ns, "link", "set", "lo", "up")
-        veth = f"link add {c['host_port']} type veth peer name eth0 netns {ns}"
-        run("ip", "-n", hns, *veth.split())
-        run("ip", "-n", ns, "link", "set", "eth0", "address", c["mac"], "up")
+    ns, hns = make_client_netns(lab, c)
     run("ip", "-n", hns, "link", "set", c["host_port"], "master", "virbr0", "up")
     # nsenter, not `ip netns exec`: no private mount namespace holding copies of mounts.
     script = lab.dir / "udhcpc-script"

@@ -25,7 +25,7 @@ import shutil
 from pathlib import Path
 
 import labrepo
-from labcore import VIRSH, Lab, LabError, netns_list, run, write
+from labcore import VIRSH, Lab, LabError, make_client_netns, run, write
 
 DOMAIN_HOSTS = 2  # trop01 and trop02 carry domains; the drift tests' trop03 stays clean
 CHECKOUT = "/var/local/projects/heliodines/git"
@@ -202,14 +202,7 @@ def bridge_client_plan(lab: Lab, i: int, cfg: labrepo.HostConfig, plan: list[dic
 
 def start_bridge_client(lab: Lab, c: dict) -> None:
     """Plug the client into br0 and make the host learn it (one ping, lab-internal)."""
-    ns, hns = c["netns"], lab.netns(c["host"])
-    if ns not in netns_list():
-        run("ip", "netns", "add", ns)
-        run("ip", "-n", ns, "link", "set", "lo", "up")
-        veth = f"link add {c['host_port']} type veth peer name eth0 netns {ns}"
-        run("ip", "-n", hns, *veth.split())
-        run("ip", "-n", ns, "link", "set", "eth0", "address", c["mac"], "up")
-        run("ip", "-n", ns, "addr", "add", c["cidr"], "dev", "eth0")
+    ns, hns = make_client_netns(lab, c)
     run("ip", "-n", hns, "link", "set", c["host_port"], "master", c["bridge"], "up")
     ping = ["nsenter", f"--net=/run/netns/{ns}", "--", "ping", "-c", "1", "-W", "2"]
     run(*ping, c["host_ip"], check=False)  # the ARP exchange is what matters, not the echo

@@ -54,3 +54,15 @@ def form_text(screen: object, widget_id: str) -> str:
 
 def notices(app: object) -> list[str]:
     return [n.message for n in app._notifications]  # type: ignore[attr-defined]
+
+
+def detail_line(app: object) -> str:
+    """The main screen's detail line (the cursor row's detail, under the table)."""
+    line = app.main.query_one("#detail")  # type: ignore[attr-defined]
+    return str(line.render()) if line.display else ""
+
+
+def screen_lines(app: object) -> list[str]:
+    """The screen as the terminal shows it: one string per line, styles dropped."""
+    strips = app.screen._compositor.render_strips()  # type: ignore[attr-defined]
+    return ["".join(segment.text for segment in strip) for strip in strips]

@@ -27,6 +27,7 @@ from typing import Literal
 from tropconsole.core.configrepo import HOSTS_DIR, NETWORKS_REL
 from tropconsole.core.errors import RefusedError, TropError
 from tropconsole.core.models import Reservation
+from tropconsole.core.xmledit import tag_attributes
 
 NETWORK_GLOB = f"{HOSTS_DIR}/*/{NETWORKS_REL}/*.xml"
 _NETWORK_RE = re.compile(
@@ -35,10 +36,7 @@ _NETWORK_RE = re.compile(
 _HOST_RE = re.compile(
     r"""^\s*<host(?P<attrs>(?:\s+[A-Za-z_:][\w.:-]*\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*/>"""
 )
-_ATTR_RE = re.compile(r"""([A-Za-z_:][\w.:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _COMMENTS_RE = re.compile(r"^(?:\s*<!--(?:(?!-->).)*-->)*\s*$")
-_CHARREF_RE = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|amp|lt|gt|quot|apos);")
-_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _SAFE_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SAFE_REV = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/~^@{}-]*$")
 _MARK = "\x01"  # starts each commit header: no diff line can start with it
@@ -391,24 +389,9 @@ def _host_entry(body: str) -> Reservation | None:
     match = _HOST_RE.match(body)
     if match is None or not _COMMENTS_RE.match(body[match.end() :]):
         return None
-    attrs = {
-        m.group(1): _unescape(m.group(2) if m.group(2) is not None else m.group(3))
-        for m in _ATTR_RE.finditer(match["attrs"])
-    }
+    attrs = tag_attributes(match["attrs"])
     ip = attrs.get("ip")
     if not ip:
         return None
     mac = attrs.get("mac")
     return Reservation(ip=ip, mac=mac.lower() if mac else None, name=attrs.get("name"))
-
-
-def _unescape(value: str) -> str:
-    def one(m: re.Match[str]) -> str:
-        ref = m.group(1)
-        if ref.startswith("#x"):
-            return chr(int(ref[2:], 16))
-        if ref.startswith("#"):
-            return chr(int(ref[1:]))
-        return _NAMED[ref]
-
-    return _CHARREF_RE.sub(one, value)

@@ -119,7 +119,7 @@ def remove_host(text: str, path: str, match: Reservation | HostMatch) -> str:
             "this <host> shares its line with other content; put it on a line of its own, "
             "commit that, and retry",
         )
-    attrs = _attributes(_first_tag(body[start:end]))
+    attrs = tag_attributes(_first_tag(body[start:end]))
     seen = (attrs.get("mac", "").lower() or None, attrs.get("ip"), attrs.get("name"))
     if seen != ((target.mac or "").lower() or None, target.ip, target.name):
         raise ConfigError(
@@ -287,7 +287,8 @@ def _first_tag(element: str) -> str:
     return element if end is None else element[: end + 1]
 
 
-def _attributes(tag: str) -> dict[str, str]:
+def tag_attributes(tag: str) -> dict[str, str]:
+    """The attributes of one start or empty-element tag, character references resolved."""
     return {
         m.group(1): _unescape(m.group(2) if m.group(2) is not None else m.group(3))
         for m in _ATTR_RE.finditer(tag)
@@ -314,13 +315,13 @@ def _quote_style(sibling: str, text: str) -> str:
 
 
 def _attribute_order(sibling: str) -> tuple[str, ...]:
-    seen = [name for name in _attributes(_first_tag(sibling)) if name in CANONICAL_ORDER]
+    seen = [name for name in tag_attributes(_first_tag(sibling)) if name in CANONICAL_ORDER]
     return tuple(seen) + tuple(n for n in CANONICAL_ORDER if n not in seen)
 
 
 def _like_sibling_mac(res: Reservation, sibling: str) -> Reservation:
     """Write the MAC in upper case when the sibling does (the published trop02 file does)."""
-    theirs = _attributes(_first_tag(sibling)).get("mac", "")
+    theirs = tag_attributes(_first_tag(sibling)).get("mac", "")
     if res.mac is None or not any(c.isupper() for c in theirs) or any(c.islower() for c in theirs):
         return res
     return Reservation(ip=res.ip, mac=res.mac.upper(), name=res.name, line=res.line)

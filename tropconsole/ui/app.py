@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from tropconsole.core.errors import ReadOnlyError, TropError
 from tropconsole.ui import writes
 from tropconsole.ui.messages import (
+    CommitReverted,
     ExportRequested,
     LeasesExported,
     NetworkSynced,
@@ -36,6 +37,7 @@ from tropconsole.ui.messages import (
     ReservationRemoved,
     ReservationRequested,
     ReservationSaved,
+    RevertRequested,
     SnapshotReady,
     SyncRequested,
     WriteFailed,
@@ -280,6 +282,11 @@ class TropConsole(App[int]):
             work = partial(writes.remove_reservation, service, message)
             run_write(self, "remove reservation", work)
 
+    def on_revert_requested(self, message: RevertRequested) -> None:
+        service = self._writable("reverting a reservation commit")
+        if service is not None:
+            run_write(self, "revert commit", partial(writes.revert_commit, service, message))
+
     def on_sync_requested(self, message: SyncRequested) -> None:
         where = f"{message.host}/{message.network}"
         if self.read_only:
@@ -298,6 +305,10 @@ class TropConsole(App[int]):
 
     def on_reservation_removed(self, message: ReservationRemoved) -> None:
         self.notify(message.summary, title="Reservation removed", timeout=10)
+        self.refresh_now()
+
+    def on_commit_reverted(self, message: CommitReverted) -> None:
+        self.notify(message.summary, title="Commit reverted", timeout=10)
         self.refresh_now()
 
     def on_network_synced(self, message: NetworkSynced) -> None:

@@ -129,3 +129,29 @@ class ExportRequested(Message):
 class LeasesExported(Message):
     path: str
     count: int
+
+
+@dataclass
+class HistoryRead(Message):
+    """The History view's commits were read (``rows`` None: ``line`` says why not).
+    ``generation`` tells a late answer to an earlier read from the latest one."""
+
+    generation: int
+    rows: ViewRows | None
+    line: str
+
+
+@dataclass
+class RevertRequested(Message):
+    """Someone asked for a reservation commit to be undone (after its confirmation)."""
+
+    commit: str
+    apply_live: bool = True
+
+
+@dataclass
+class CommitReverted(Message):
+    """A reservation commit was undone by a new commit (and perhaps applied live)."""
+
+    summary: str
+    result: Any = None

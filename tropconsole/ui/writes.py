@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from tropconsole.core.errors import TropError
 from tropconsole.ui.messages import (
+    CommitReverted,
     ExportRequested,
     LeasesExported,
     NetworkSynced,
@@ -23,6 +24,7 @@ from tropconsole.ui.messages import (
     ReservationRemoved,
     ReservationRequested,
     ReservationSaved,
+    RevertRequested,
     SyncRequested,
 )
 
@@ -94,3 +96,8 @@ def summary(result: WriteResult) -> str:
     if result.push_error:
         parts.append(f"push FAILED: {result.push_error}")
     return "\n".join(parts)
+
+
+def revert_commit(service: ReservationService, message: RevertRequested) -> CommitReverted:
+    result = service.revert(message.commit, apply=message.apply_live)
+    return CommitReverted(summary(result), result)

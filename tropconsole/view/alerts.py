@@ -117,6 +117,17 @@ def pool_cell(stats: PoolStats | None, alert: Alert | None) -> Cell:
     return f"{head} free"
 
 
+def pool_detail(stats: PoolStats | None, alert: Alert | None) -> str:
+    """The Pool cell in words, for the line under the table."""
+    if stats is None or stats.size == 0:
+        return ""
+    words = (
+        f"DHCP pool: {stats.size} addresses in range, {stats.reserved_in_range} reserved, "
+        f"{stats.leased_in_range} leased, {stats.free} free"
+    )
+    return f"{words} · {alert.kind}: {alert.detail}" if alert is not None else words
+
+
 def host_alert_text(state: AlertState | None, host: str) -> tuple[str, str] | None:
     """A host card's alert fragment ('■2 alerts', in the worst one's colour), or None."""
     info = state.hosts.get(host) if state is not None else None
@@ -162,11 +173,11 @@ def alert_rows(state: AlertState | None, hosts: tuple[str, ...] = ()) -> ViewRow
             alert.subject,
             alert.detail,
         )
-        out.add(alert.key, row, RowTarget(alert.host, alert.network))
+        out.add(alert.key, row, RowTarget(alert.host, alert.network, detail=alert.line()))
     for warning in state.config:
         host = config_host(warning, hosts)
         row = (SEVERITY_CELLS[Severity.WARNING], host, CONFIG_KIND, "repo", warning)
-        out.add(f"config|{warning}", row, RowTarget(host))
+        out.add(f"config|{warning}", row, RowTarget(host, detail=f"config repo: {warning}"))
     return out.sorted(SORT_COLUMNS[View.ALERTS])
 
 

@@ -24,16 +24,14 @@ def bridge_rows(fleet: FleetSnapshot, now: float) -> ViewRows:
             continue
         for link in snap.bridges:
             state: Cell = (link.state, OK if link.state == "UP" else WARN)
+            addresses = " ".join(a.cidr for a in link.addresses)
+            ports = " ".join(link.ports) or "none"
+            # The detail line: the state, then what 80 columns may cut (ports, addresses).
+            detail = f"{link.state}: bridge {link.name}, ports {ports}, "
+            detail += f"addresses {addresses}" if addresses else "no address"
             row = dim(
                 status,
-                (
-                    host_cell(status, now),
-                    link.name,
-                    state,
-                    link.mac or "",
-                    " ".join(a.cidr for a in link.addresses),
-                    " ".join(link.ports) or "none",
-                ),
+                (host_cell(status, now), link.name, state, link.mac or "", addresses, ports),
             )
-            out.add(f"{status.host}/{link.name}", row, RowTarget(status.host))
+            out.add(f"{status.host}/{link.name}", row, RowTarget(status.host, detail=detail))
     return out.sorted(SORT_COLUMNS[View.BRIDGES])

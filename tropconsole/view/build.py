@@ -20,6 +20,7 @@ from tropconsole.view.drift_rows import compute_drift, drift_rows
 from tropconsole.view.leases import LeaseRows, lease_rows
 from tropconsole.view.networks import network_rows
 from tropconsole.view.reservations import reservation_rows
+from tropconsole.view.vms import vm_view_rows
 
 Builder = Callable[[FleetSnapshot, FleetConfig | None, float], ViewRows]
 
@@ -28,6 +29,7 @@ BUILDERS: dict[View, Builder] = {
     View.NETWORKS: network_rows,
     View.LEASES: lease_rows,
     View.RESERVATIONS: reservation_rows,
+    View.VMS: vm_view_rows,
 }
 
 

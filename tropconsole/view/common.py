@@ -6,6 +6,12 @@ row is keyed by a stable id (host/network/mac...) so the tables can be updated b
 diff, and every row names its host. Colour never carries meaning alone: a stale host's
 rows say "stale 3m", a drifted reservation says "not live", a demo lease says "DEMO".
 
+Fit for 80 columns: a cell that carries a verdict (State, Reservation, Live, Severity...)
+holds a short word from a fixed set ("WRONG IP", "NOT LIVE", "ok") and its column comes
+before the free-text ones (names, paths), so it is on screen, whole, in an 80-column
+terminal. What the short word stands for goes in the row's ``RowTarget.detail``: the one
+line under the table that follows the cursor.
+
 The console imports this module (and ``tablediff``, ``drift``) before its first frame;
 the row builders (``bridges``, ``networks``, ``leases``, ``reservations``, ``drift_rows``)
 run in the poll worker and are reached through ``tropconsole.view.build`` only.
@@ -16,10 +22,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tropconsole.core.live import HostState, HostStatus
 from tropconsole.core.models import Lease, Reservation
 from tropconsole.view.tablediff import Cell, Row, cell_text, row_sort_key
+
+if TYPE_CHECKING:  # the VMs and History builders import these; start-up does not
+    from tropconsole.core.history import HistoryCommit
+    from tropconsole.core.vms import NicRow, VmRow
 
 STALE = "dim"
 OK = "green"
@@ -34,6 +45,8 @@ class View(StrEnum):
     LEASES = "leases"
     RESERVATIONS = "reservations"
     DRIFT = "drift"
+    VMS = "vms"
+    HISTORY = "history"
     ALERTS = "alerts"
 
 
@@ -52,9 +65,37 @@ COLUMNS: dict[View, tuple[str, ...]] = {
         "Hosts",
         "In git",
     ),
-    View.LEASES: ("Host", "Network", "MAC", "IP", "Hostname", "Expires", "Source", "Reservation"),
-    View.RESERVATIONS: ("Host", "Network", "Name", "MAC", "IP", "Live", "File:line"),
+    View.LEASES: ("Host", "Network", "MAC", "IP", "Reservation", "Hostname", "Expires", "Source"),
+    View.RESERVATIONS: ("Host", "Network", "MAC", "IP", "Live", "Name", "File:line"),
+    # The verdict comes early, so it is on screen in 80 columns; the rest scrolls (← →).
+    View.VMS: (
+        "Host",
+        "Domain",
+        "MAC",
+        "Network",
+        "Verdict",
+        "State",
+        "Lease IP",
+        "Reserved",
+        "Seen on bridge",
+        "Model",
+        "CPU/Mem",
+    ),
+    View.HISTORY: ("When", "Commit", "Host", "Network", "Revert", "Change", "Author"),
     View.ALERTS: ("Severity", "Host", "Kind", "Subject", "Detail"),
+}
+
+# The columns whose cells carry a verdict (a short word, in words and colour): each must
+# be on screen, whole, in an 80-column terminal (tests/ui/screens/test_narrow.py checks
+# every view named here). The Drift view's columns are ``view.drift.DRIFT_COLUMNS``.
+VERDICT_COLUMNS: dict[View, tuple[str, ...]] = {
+    View.BRIDGES: ("State",),
+    View.LEASES: ("Reservation",),
+    View.RESERVATIONS: ("Live",),
+    View.DRIFT: ("Severity", "Kind"),
+    View.VMS: ("Verdict",),
+    View.NETWORKS: ("State", "Pool"),
+    View.ALERTS: ("Severity", "Kind"),
 }
 
 # Rows are ordered by these columns, compared naturally (…202.8 before …202.10).
@@ -62,18 +103,28 @@ SORT_COLUMNS: dict[View, tuple[int, ...]] = {
     View.BRIDGES: (0, 1),
     View.NETWORKS: (0, 1),
     View.LEASES: (0, 1, 3),
-    View.RESERVATIONS: (0, 1, 4),
+    View.RESERVATIONS: (0, 1, 3),
+    View.VMS: (0, 1, 2),
     View.ALERTS: (0, 1, 2, 3),  # worst first: ■ ERROR < ▲ WARNING, as in Drift
 }
 
 
 @dataclass(frozen=True, slots=True)
 class RowTarget:
-    """What a row is about, for actions on the cursor row."""
+    """What a row is about, for actions on the cursor row, and its detail line.
+
+    ``detail`` is the line the main screen shows under the table while the cursor is on
+    this row: what the row's short verdict stands for, in full ("WRONG IP: git reserves
+    192.168.201.13 for Thalorien"), and whatever else a narrow terminal cuts off. It is
+    made by the row builder, in the poll worker, with the row; the screen only puts it on
+    screen (a cursor move costs one lookup and one line of text). A new view fills it in
+    its builder (``RowTarget(host, network, item, detail=...)``); "" shows an empty line.
+    """
 
     host: str
     network: str | None = None
-    item: LeaseItem | ReservationItem | None = None
+    item: LeaseItem | ReservationItem | NicItem | CommitItem | None = None
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +145,23 @@ class ReservationItem:
     reservation: Reservation
     in_config: bool
     path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NicItem:
+    """A VMs row: one NIC of a domain (``nic`` None for a domain without NICs); the
+    reservation form fills in from it."""
+
+    vm: VmRow
+    nic: NicRow | None
+
+
+@dataclass(frozen=True, slots=True)
+class CommitItem:
+    """A History row: one reservation commit (its entries on ``host``); ``u`` undoes it."""
+
+    commit: HistoryCommit
+    host: str
 
 
 @dataclass(slots=True)

@@ -42,7 +42,8 @@ def _lease_for(snapshot: FleetSnapshot | None, finding: Finding) -> Lease | None
 
 def drift_target(finding: Finding, snapshot: FleetSnapshot | None) -> RowTarget:
     """A reserve-lease row carries its lease as a ``LeaseItem``: the Leases view's
-    lease→reservation shortcut then opens the same prefilled form from this row."""
+    lease→reservation shortcut then opens the same prefilled form from this row. Its
+    detail is the finding's text (the Drift view shows it, and the fix, in its own pane)."""
     item = None
     if finding.action is Action.RESERVE_LEASE:
         lease = _lease_for(snapshot, finding)
@@ -51,7 +52,7 @@ def drift_target(finding: Finding, snapshot: FleetSnapshot | None) -> RowTarget:
             lease = Lease(finding.host, finding.network, finding.mac, "", None)
         if lease is not None:
             item = LeaseItem(lease, None)
-    return RowTarget(finding.host, finding.network, item)
+    return RowTarget(finding.host, finding.network, item, finding.detail)
 
 
 def drift_rows(

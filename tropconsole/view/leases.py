@@ -77,6 +77,21 @@ def _expires_until(expiry: int | None, now: float) -> float:
     return max(drop, math.nextafter(now, math.inf))
 
 
+def reservation_verdict(
+    lease: Lease, reserved: Reservation | None, *, known: bool
+) -> tuple[Cell, str]:
+    """The Reservation cell of ``lease`` (a short word, so it fits 80 columns) and the
+    detail line that says it in full. ``known`` is False when no config repo was read."""
+    if reserved is None:
+        if not known:
+            return ("unknown", WARN), "unknown: no config repo was read to compare with"
+        return ("none", WARN), "none: no reservation in git holds this MAC"
+    name = f" ({reserved.name})" if reserved.name else ""
+    if reserved.ip != lease.ip:
+        return ("WRONG IP", ERROR), f"WRONG IP: git reserves {reserved.ip}{name} for this MAC"
+    return ("ok", OK), f"ok: reserved in git at this IP{name}"
+
+
 _NO_RESERVATIONS: dict[tuple[str, str], Reservation] = {}
 _LEASE_SORT = SORT_COLUMNS[View.LEASES]
 _SortKey = tuple[tuple[tuple[int, int | str], ...], ...]
@@ -105,20 +120,15 @@ def _lease_entry(
     order: _SortKey | None = None,
 ) -> _LeaseEntry:
     """The row of ``lease``; ``order`` is its sort key when known (the same IP as before)."""
-    if reserved is None:
-        res_cell: Cell = ("none" if config is not None else "unknown", WARN)
-    elif reserved.ip != lease.ip:
-        res_cell = (f"WRONG IP, git: {reserved.ip}", ERROR)
-    else:
-        res_cell = (reserved.name or "yes", OK)
+    res_cell, detail = reservation_verdict(lease, reserved, known=config is not None)
     source: Cell = ("DEMO", DEMO) if lease.source == "demo" else lease.source
     expires = expires_text(lease.expiry, now)
     row = dim(
         status,
-        (host_cell, lease.network, mac, lease.ip, lease.hostname or "", expires, source, res_cell),
+        (host_cell, lease.network, mac, lease.ip, res_cell, lease.hostname or "", expires, source),
     )
     key = f"{lease.host}/{lease.network}/{mac}"
-    target = RowTarget(lease.host, lease.network, LeaseItem(lease, reserved))
+    target = RowTarget(lease.host, lease.network, LeaseItem(lease, reserved), detail)
     if order is None:
         order = row_sort_key(row, _LEASE_SORT)
     until = _expires_until(lease.expiry, now)

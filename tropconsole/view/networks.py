@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tropconsole.core.live import FleetSnapshot
 from tropconsole.core.models import FleetConfig
-from tropconsole.view.alerts import AlertState, pool_cell
+from tropconsole.view.alerts import AlertState, pool_cell, pool_detail
 from tropconsole.view.common import (
     ERROR,
     OK,
@@ -51,13 +51,14 @@ def network_rows(
                     in_git = ("yes", OK)
                 else:
                     in_git = ("NOT IN GIT", WARN)
+                pool = pools.get((status.host, net.name), (None, None))
                 row = dim(
                     status,
                     (
                         host_cell(status, now),
                         net.name,
                         ("active", OK) if net.active else ("INACTIVE", WARN),
-                        pool_cell(*pools.get((status.host, net.name), (None, None))),
+                        pool_cell(*pool),
                         "yes" if net.autostart else "no",
                         net.bridge or "",
                         forward,
@@ -67,7 +68,8 @@ def network_rows(
                         in_git,
                     ),
                 )
-                out.add(f"{status.host}/{net.name}", row, RowTarget(status.host, net.name))
+                target = RowTarget(status.host, net.name, detail=pool_detail(*pool))
+                out.add(f"{status.host}/{net.name}", row, target)
         if host_cfg is not None and snap is not None:
             for cfg_net in host_cfg.networks:
                 if cfg_net.name in live_names:

@@ -43,22 +43,17 @@ def reservation_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: floa
                 mac = norm_mac(res.mac) or ""
                 key = f"{host.name}/{net.name}/{mac}/{res.ip}"
                 seen.add(key)
-                if live is None:
-                    live_cell: Cell = ("unknown", STALE)
-                elif (mac, res.ip) in live:
-                    live_cell = ("live", OK)
-                else:
-                    live_cell = ("NOT LIVE", WARN)
+                live_cell, detail = git_verdict(host.name, net.name, live, (mac, res.ip))
                 where = f"{_short_path(net.path)}:{res.line}" if res.line else ""
                 row = dim(
                     status,
                     (
                         host_cell(status, now),
                         net.name,
-                        res.name or "",
                         mac,
                         res.ip,
                         live_cell,
+                        res.name or "",
                         where,
                     ),
                 )
@@ -69,6 +64,7 @@ def reservation_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: floa
                         host.name,
                         net.name,
                         ReservationItem(host.name, net.name, res, True, net.path),
+                        detail,
                     ),
                 )
     for status in fleet.hosts:
@@ -81,16 +77,16 @@ def reservation_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: floa
                 key = f"{status.host}/{live_net.name}/{mac}/{res.ip}"
                 if key in seen:
                     continue
-                live_cell = ("LIVE ONLY", ERROR) if config is not None else ("live", OK)
+                live_cell, detail = live_only_verdict(status.host, known=config is not None)
                 row = dim(
                     status,
                     (
                         host_cell(status, now),
                         live_net.name,
-                        res.name or "",
                         mac,
                         res.ip,
                         live_cell,
+                        res.name or "",
                         "" if config is not None else "no repo",
                     ),
                 )
@@ -101,9 +97,31 @@ def reservation_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: floa
                         status.host,
                         live_net.name,
                         ReservationItem(status.host, live_net.name, res, False),
+                        detail,
                     ),
                 )
     return out.sorted(SORT_COLUMNS[View.RESERVATIONS])
+
+
+def git_verdict(
+    host: str, network: str, live: set[tuple[str, str]] | None, key: tuple[str, str]
+) -> tuple[Cell, str]:
+    """The Live cell of a reservation in git (a short word: it fits 80 columns) and the
+    detail line that says it in full; ``live`` is the (MAC, IP) pairs the host runs in
+    ``network``, None when it has not said."""
+    if live is None:
+        return ("unknown", STALE), f"unknown: {host} has not reported its {network} network"
+    if key in live:
+        return ("live", OK), f"live: {host} runs it as git has it"
+    detail = f"NOT LIVE: in git, not in {host}'s running {network}; Drift (5) syncs it"
+    return ("NOT LIVE", WARN), detail
+
+
+def live_only_verdict(host: str, *, known: bool) -> tuple[Cell, str]:
+    """The Live cell and detail of a reservation only the host's live network holds."""
+    if not known:
+        return ("live", OK), f"live: {host} runs it; no config repo was read to compare with"
+    return ("LIVE ONLY", ERROR), f"LIVE ONLY: {host} runs it, git has no such reservation"
 
 
 def _short_path(path: str | None) -> str:

@@ -52,13 +52,11 @@ async def test_alert_is_notified_once_and_stays_listed_across_polls(make_console
         assert app.polls == 3
         assert sum("pool-full" in (t or "") for t in titles(app)) == 1  # still once
         assert alert_keys(app) == keys
-        # Under the table: the summary above it, the cursor row's detail in full below.
-        view = app.main.query_one("#alerts-view")
-        assert str(view.query_one("#alerts-summary").render()) == "4 alerts: 4 error"
+        # The line under the table: the cursor row's alert in full.
         await pilot.press("down")
         await settle(pilot)
-        detail = str(view.query_one("#alerts-detail").render())
-        assert detail.startswith("■ ERROR trop02 pool-full default\nDHCP range is full")
+        detail = str(app.main.query_one("#detail").render())
+        assert detail.startswith("trop02 error pool-full default: DHCP range is full")
         assert detail.endswith("an unreserved guest may get no address")
         row = cells(app, View.ALERTS, keys[0])
         assert row[:4] == ["■ ERROR", "trop01", "pool-full", "default"]
@@ -118,6 +116,12 @@ async def test_networks_pool_column_on_the_demo(make_console) -> None:
         for host in HOSTS:
             assert cells(app, View.NETWORKS, f"{host}/default")[3] == "8r 5l 0/8 FULL"
             assert cells(app, View.NETWORKS, f"{host}/bridged")[3] == ""  # no DHCP
+        app.main.table().move_cursor(row=app.main.table().get_row_index("trop01/default"))
+        await settle(pilot)
+        detail = str(app.main.query_one("#detail").render())
+        assert detail.startswith(
+            "DHCP pool: 8 addresses in range, 8 reserved, 5 leased, 0 free · pool-full: "
+        )
 
 
 @pytest.mark.asyncio

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import Input
-from uikit import form_text, notices, open_form, settle
+from uikit import detail_line, form_text, notices, open_form, settle
 
 from tropconsole.ui.screens.main import MainScreen
 from tropconsole.ui.screens.remove_confirm import RemoveConfirm
 from tropconsole.ui.screens.reservation_form import ReservationForm
+from tropconsole.view.common import COLUMNS, View
+
+RESERVATION = COLUMNS[View.LEASES].index("Reservation")
 
 
 async def open_remove(pilot, host_presses: int = 2, down: int = 2) -> RemoveConfirm:
@@ -78,7 +81,9 @@ async def test_a_lease_becomes_a_reservation_in_two_keystrokes(make_console) -> 
         table = app.main.table()
         row = next(i for i in range(table.row_count) if "scratch2a" in str(table.get_row_at(i)))
         table.move_cursor(row=row)
-        assert str(table.get_row_at(row)[7]) == "none"  # no reservation yet
+        await pilot.pause()
+        assert str(table.get_row_at(row)[RESERVATION]) == "none"  # no reservation yet
+        assert detail_line(app) == "none: no reservation in git holds this MAC"
         await open_form(pilot)  # keystroke 1: a
         form = app.screen
         assert isinstance(form, ReservationForm)
@@ -92,7 +97,13 @@ async def test_a_lease_becomes_a_reservation_in_two_keystrokes(make_console) -> 
         )
         table = app.main.table()
         assert (
-            str(table.get_row_at(table.get_row_index("trop02/default/52:54:00:02:02:40"))[7])
-            == "scratch2a"
+            str(
+                table.get_row_at(table.get_row_index("trop02/default/52:54:00:02:02:40"))[
+                    RESERVATION
+                ]
+            )
+            == "ok"
         )
         assert table.cursor_key == "trop02/default/52:54:00:02:02:40"  # cursor stayed put
+        # The row changed under a cursor that did not move: its detail line follows.
+        assert detail_line(app) == "ok: reserved in git at this IP (scratch2a)"

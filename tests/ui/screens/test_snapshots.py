@@ -10,6 +10,7 @@ from textual.widgets import Input
 from uikit import form_checked, open_form, settle
 
 SIZE = (120, 36)
+NARROW = (80, 24)  # every verdict whole (tests/ui/screens/test_narrow.py reads them back)
 
 
 def view(key: str):
@@ -35,6 +36,29 @@ def test_leases_view(snap_compare, make_console) -> None:
 
 def test_reservations_view(snap_compare, make_console) -> None:
     assert snap_compare(make_console().app, terminal_size=SIZE, run_before=view("4"))
+
+
+def test_bridges_view_80x24(snap_compare, make_console) -> None:
+    assert snap_compare(make_console().app, terminal_size=NARROW, run_before=view("1"))
+
+
+def test_leases_view_80x24(snap_compare, make_console) -> None:
+    """The cursor on the lease with the wrong IP: "WRONG IP" in the row, git's IP under it."""
+
+    async def run_before(pilot) -> None:
+        await view("3")(pilot)
+        await pilot.press(*["down"] * 7)
+        await settle(pilot)
+
+    assert snap_compare(make_console().app, terminal_size=NARROW, run_before=run_before)
+
+
+def test_reservations_view_80x24(snap_compare, make_console) -> None:
+    assert snap_compare(make_console().app, terminal_size=NARROW, run_before=view("4"))
+
+
+def test_drift_view_80x24(snap_compare, make_console) -> None:
+    assert snap_compare(make_console().app, terminal_size=NARROW, run_before=view("5"))
 
 
 def test_form_with_a_duplicate_mac(snap_compare, make_console) -> None:

@@ -1,4 +1,5 @@
-"""The main screen: host panel, four keyed views across all hosts, filters, bindings.
+"""The main screen: host panel, keyed views across all hosts, filters, bindings, and the
+cursor row's detail line under the table (``RowTarget.detail``, made with the rows).
 
 Write actions (add, remove) are hidden from the footer and the palette in read-only mode
 by ``check_action``; pressing their key anyway lands on a hidden twin binding that says
@@ -15,25 +16,32 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Label, Static, TabbedContent, TabPane
 
 from tropconsole.core.findings import Action
 from tropconsole.ui.console import Console, console_of
-from tropconsole.ui.messages import PauseRequested, RefreshRequested
+from tropconsole.ui.messages import HistoryRead, PauseRequested, RefreshRequested
 from tropconsole.ui.screens.main_bindings import (
     INITIAL_VIEW,
     MAIN_BINDINGS,
     VIEW_TITLES,
     WRITE_ACTIONS,
 )
+from tropconsole.ui.screens.main_history import HistoryReader
 from tropconsole.ui.widgets.host_panel import HostPanel
 from tropconsole.ui.widgets.keyed_table import KeyedTable
-from tropconsole.view.common import COLUMNS, ReservationItem, RowTarget, View, ViewRows
+from tropconsole.view.common import (
+    COLUMNS,
+    ReservationItem,
+    RowTarget,
+    View,
+    ViewRows,
+)
 
 if TYPE_CHECKING:
     from textual.widget import AwaitMount
 
-    from tropconsole.ui.widgets.alerts_view import AlertsView
+    from tropconsole.ui.widgets.detail_table import DetailTable
     from tropconsole.ui.widgets.drift_view import DriftView
 
 
@@ -44,6 +52,12 @@ def _modals() -> ModuleType:
     from tropconsole.ui.screens import main_modals
 
     return main_modals
+
+
+# Views whose widget shows the cursor row's detail itself (the Drift view's pane, the VMs
+# and History views' DetailTable, several lines): the screen's one-line detail under the
+# table is hidden there.
+OWN_DETAIL: frozenset[View] = frozenset({View.DRIFT, View.VMS, View.HISTORY})
 
 
 class MainScreen(Screen[None]):
@@ -61,8 +75,12 @@ class MainScreen(Screen[None]):
         self._behind: set[View] = set()  # views whose table has not had the latest rows
         self._mounting: AwaitMount | None = None
         self._drift: DriftView | None = None
-        self._alerts_view: AlertsView | None = None
+        self._details: dict[View, DetailTable] = {}  # the VMs and History views
+        self._history = HistoryReader(self)
         self._status = ""
+        self._detail = ""  # the detail line's text, as last put on screen
+        self._detail_line = Static("", id="detail", markup=False)
+        self._detail_line.display = INITIAL_VIEW not in OWN_DETAIL
 
     def compose(self) -> ComposeResult:
         app = self.console
@@ -81,15 +99,10 @@ class MainScreen(Screen[None]):
                 with TabPane(VIEW_TITLES[view], id=view.value):
                     if view is INITIAL_VIEW:
                         yield self._view_widget(view)
+        yield self._detail_line
         yield Footer(compact=True)
 
-    def _view_widget(self, view: View) -> KeyedTable | DriftView | AlertsView:
-        if view is View.ALERTS:
-            from tropconsole.ui.widgets.alerts_view import AlertsView  # when first shown
-
-            alerts = self._alerts_view = AlertsView(id="alerts-view")  # holds #table-alerts
-            self._tables[view] = alerts.table
-            return alerts
+    def _view_widget(self, view: View) -> KeyedTable | DriftView | DetailTable:
         if view is View.DRIFT:
             # Built when the Drift view is first shown (so is the import of its widget).
             from tropconsole.ui.widgets.drift_view import DriftView
@@ -98,6 +111,12 @@ class MainScreen(Screen[None]):
             self._drift = drift
             self._tables[view] = drift.table
             return drift
+        if view in (View.VMS, View.HISTORY):
+            from tropconsole.ui.widgets.detail_table import view_detail_table
+
+            detail = self._details[view] = view_detail_table(view)
+            self._tables[view] = detail.table
+            return detail
         table = KeyedTable(COLUMNS[view], id=f"table-{view.value}")
         self._tables[view] = table
         return table
@@ -179,6 +198,9 @@ class MainScreen(Screen[None]):
         panel.show(snapshot.hosts, app.clock(), app.drift, app.alerts)
         if rows is not None:
             self._rows.update(rows)
+        head = app.config.head if app.config is not None else None
+        if self.view is View.HISTORY and self._history.stale(head):
+            self._history.read()  # a new commit (the console's own write, or anyone's)
         self._apply_filters()
         self.show_status()
 
@@ -193,17 +215,41 @@ class MainScreen(Screen[None]):
         self._catch_up(self.view)
 
     def _catch_up(self, view: View) -> None:
-        if view not in self._behind:
-            return
-        self._behind.discard(view)
-        rows = self._rows[view].filtered(self.host_filter, self.text_filter).rows
-        self.table(view).apply(rows)
-        if view is View.DRIFT:
-            app = self.console
-            self.drift_view().show(app.drift, read_only=app.read_only)
-        if view is View.ALERTS and self._alerts_view is not None:
-            state = self.console.alerts
-            self._alerts_view.show(state.summary() if state else "alerts not computed yet")
+        if view in self._behind:
+            self._behind.discard(view)
+            shown = self._rows[view].filtered(self.host_filter, self.text_filter)
+            self.table(view).apply(shown.rows)
+            detail = self._details.get(view)
+            if detail is not None:
+                summary = None
+                if view is View.HISTORY:
+                    summary = self._history.summary(read_only=self.console.read_only)
+                detail.show(shown.targets, summary)
+            if view is View.DRIFT:
+                app = self.console
+                self.drift_view().show(app.drift, read_only=app.read_only)
+        self._show_detail(view)
+
+    def _show_detail(self, view: View) -> None:
+        """The line under the table: the cursor row's ``RowTarget.detail``, made with the
+        row in the poll worker. On the cursor path: a lookup and, if it changed, one line
+        of text (its size is fixed, so no layout)."""
+        line = self._detail_line
+        shown = view not in OWN_DETAIL
+        if line.display != shown:
+            line.display = shown
+        table, rows = self._tables.get(view), self._rows.get(view)
+        key = table.cursor_key if table is not None and shown else None
+        target = rows.targets.get(key) if rows is not None and key is not None else None
+        text = target.detail if target is not None else ""
+        if text != self._detail:
+            self._detail = text
+            line.update(text, layout=False)
+
+    def on_keyed_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
+        view = self.view
+        if event.table is self._tables.get(view):
+            self._show_detail(view)
 
     def show_status(self) -> None:
         app = self.console
@@ -239,6 +285,8 @@ class MainScreen(Screen[None]):
             return read_only
         if action == "not_here":
             return not read_only and self.view is not View.RESERVATIONS
+        if action == "revert_elsewhere":
+            return not read_only and self.view is not View.HISTORY
         if action in WRITE_ACTIONS:
             if read_only:
                 return False
@@ -246,6 +294,8 @@ class MainScreen(Screen[None]):
                 return None  # shown, greyed: it only makes sense on a reservation row
             if action == "fix_drift" and self.view is not View.DRIFT:
                 return None  # shown, greyed: it works on a drift finding
+            if action == "revert_commit" and self.view is not View.HISTORY:
+                return False  # hidden: the twin below says where it works
         return True
 
     async def attempt(self, action: str) -> None:
@@ -275,8 +325,17 @@ class MainScreen(Screen[None]):
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
         self._ensure_view(self.view)  # a tab clicked with the mouse
+        if self.view is View.HISTORY:
+            self._history.read()  # on every opening: the repo may have moved meanwhile
         self._catch_up(self.view)
         self.refresh_bindings()
+
+    def on_history_read(self, message: HistoryRead) -> None:
+        rows = self._history.answered(message)
+        if rows is not None:  # None: a later read is on its way
+            self._rows[View.HISTORY] = rows
+            self._behind.add(View.HISTORY)
+            self._catch_up(self.view)
 
     def action_cycle_host(self) -> None:
         hosts = list(self.console.source.host_names)
@@ -321,6 +380,8 @@ class MainScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.app.post_message(RefreshRequested())
+        if self.view is View.HISTORY:
+            self._history.read()
 
     def action_pause(self) -> None:
         self.app.post_message(PauseRequested())
@@ -371,6 +432,19 @@ class MainScreen(Screen[None]):
             self.action_add_reservation()
         else:
             self.notify(finding.fix, title=f"Fix for {finding.host}: {finding.kind.value}")
+
+    def action_revert_commit(self) -> None:
+        """Undo the commit under the cursor (History), after its confirmation."""
+        if self.console.read_only:
+            self.action_refused("revert_commit")
+            return
+        _modals().open_revert(self, self.cursor_target() if self.view is View.HISTORY else None)
+
+    def action_revert_elsewhere(self) -> None:
+        self.notify(
+            "u undoes a reservation commit: go to History (7) and put the cursor on it",
+            severity="warning",
+        )
 
     def action_export_leases(self) -> None:
         _modals().open_export(self)

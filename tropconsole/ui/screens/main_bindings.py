@@ -14,6 +14,7 @@ WRITE_ACTIONS: dict[str, str] = {
     "add_reservation": "adding a reservation",
     "remove_reservation": "removing a reservation",
     "fix_drift": "applying a drift fix",
+    "revert_commit": "reverting a reservation commit",
 }
 
 INITIAL_VIEW = View.BRIDGES
@@ -24,16 +25,20 @@ VIEW_TITLES = {
     View.LEASES: "3 Leases",
     View.RESERVATIONS: "4 Reservations",
     View.DRIFT: "5 Drift",
+    View.VMS: "6 VMs",
+    View.HISTORY: "7 History",
     View.ALERTS: "8 Alerts",
 }
 
 MAIN_BINDINGS: list[BindingType] = [
-    # The tab labels show 1-5, so the footer keeps its room for the other keys.
+    # The tab labels show 1-7, so the footer keeps its room for the other keys.
     Binding("1", "view('bridges')", "Bridges view", show=False, id="view.bridges"),
     Binding("2", "view('networks')", "Networks view", show=False, id="view.networks"),
     Binding("3", "view('leases')", "Leases view", show=False, id="view.leases"),
     Binding("4", "view('reservations')", "Reservations view", show=False, id="view.reservations"),
     Binding("5", "view('drift')", "Drift view", show=False, id="view.drift"),
+    Binding("6", "view('vms')", "VMs view", show=False, id="view.vms"),
+    Binding("7", "view('history')", "History view", show=False, id="view.history"),
     Binding("8", "view('alerts')", "Alerts view", show=False, id="view.alerts"),
     Binding(
         "h",
@@ -88,10 +93,26 @@ MAIN_BINDINGS: list[BindingType] = [
         tooltip="Export the leases as CSV to a file (asks where)",
         id="export_leases",
     ),
+    Binding(
+        "u",
+        "revert_commit",
+        "Undo",
+        tooltip="Undo the reservation commit under the cursor (History) as a new commit",
+        id="revert_commit",
+    ),
     # Twins of the write keys, reached only when check_action hides the real ones.
     Binding("a", "refused('add_reservation')", show=False, id="refused.add"),
     Binding("d", "refused('remove_reservation')", show=False, id="refused.remove"),
     Binding("f", "refused('fix_drift')", show=False, id="refused.fix"),
+    Binding("u", "refused('revert_commit')", show=False, id="refused.revert"),
     # And the greyed-out remove key still says where it works.
     Binding("d", "not_here", show=False, id="remove.elsewhere"),
+    # Undo is hidden outside History (its footer stays as it was); the key says where.
+    Binding(
+        "u",
+        "revert_elsewhere",
+        show=False,
+        tooltip="Undo a reservation commit: in History (7)",
+        id="revert.elsewhere",
+    ),
 ]

@@ -21,13 +21,15 @@ from tropconsole.ui.messages import (
     ExportRequested,
     RemovalRequested,
     ReservationRequested,
+    RevertRequested,
     SyncRequested,
 )
 from tropconsole.ui.screens.export_leases import ExportLeases, default_export_path
 from tropconsole.ui.screens.remove_confirm import RemovalOrder, RemoveConfirm
 from tropconsole.ui.screens.reservation_form import ReservationForm, ReservationOrder
+from tropconsole.ui.screens.revert_confirm import RevertConfirm, RevertOrder
 from tropconsole.ui.screens.sync_confirm import SyncConfirm, SyncOrder
-from tropconsole.view.common import LeaseItem, ReservationItem, RowTarget
+from tropconsole.view.common import CommitItem, LeaseItem, NicItem, ReservationItem, RowTarget
 
 
 def open_reservation_form(screen: Screen[Any], target: RowTarget | None) -> None:
@@ -49,10 +51,17 @@ def open_reservation_form(screen: Screen[Any], target: RowTarget | None) -> None
             mac=lease.mac,
             ip=lease.ip,
         )
+    title = None
+    if isinstance(item, NicItem) and item.nic is not None:
+        nic = item.nic  # a VMs row: its MAC and the domain's name (the IP: next free)
+        network = nic.network if nic.dhcp and nic.network else ""  # "": the form picks
+        prefill = ReservationRequest(host=nic.host, network=network, name=nic.domain, mac=nic.mac)
+        title = f"Reserve {nic.domain}'s NIC"
     form = ReservationForm(
         host=target.host if target else None,
         network=target.network if target else None,
         prefill=prefill,
+        title=title,
     )
 
     def done(result: object) -> None:
@@ -79,6 +88,24 @@ def open_remove(screen: Screen[Any], item: ReservationItem) -> None:
             )
 
     screen.app.push_screen(RemoveConfirm(item), done)
+
+
+def open_revert(screen: Screen[Any], target: RowTarget | None) -> None:
+    """The confirmation for undoing the reservation commit under the cursor (History),
+    with the undo's diff."""
+    item = target.item if target is not None else None
+    if not isinstance(item, CommitItem):
+        screen.notify(
+            "u undoes a reservation commit: go to History (7) and put the cursor on it",
+            severity="warning",
+        )
+        return
+
+    def done(result: object) -> None:
+        if isinstance(result, RevertOrder):
+            screen.app.post_message(RevertRequested(result.commit, result.apply_live))
+
+    screen.app.push_screen(RevertConfirm(item), done)
 
 
 def open_sync(screen: Screen[Any], host: str, network: str) -> None:

@@ -89,8 +89,10 @@ class ReservationForm(ModalScreen[ReservationOrder | None]):
         host: str | None = None,
         network: str | None = None,
         prefill: ReservationRequest | None = None,
+        title: str | None = None,
     ) -> None:
         super().__init__()
+        self._title = title
         self._host = prefill.host if prefill else host
         self._network = prefill.network if prefill else network
         self._prefill = prefill
@@ -117,7 +119,7 @@ class ReservationForm(ModalScreen[ReservationOrder | None]):
         host = self._host if self._host in hosts else (hosts[0] if hosts else None)
         self._host = host
         with Vertical(id="form-box"):
-            title = "Reserve lease" if self._prefill else "New reservation"
+            title = self._title or ("Reserve lease" if self._prefill else "New reservation")
             yield Label(f"{title}  (ctrl+s save · esc cancel · tab next field)", id="form-title")
             with Horizontal(classes="field"):
                 yield Label("Host", classes="field-label")
@@ -174,7 +176,7 @@ class ReservationForm(ModalScreen[ReservationOrder | None]):
         ip = self.query_one("#ip", Input)
         if self._prefill is not None:
             mac.value = self._prefill.mac or ""
-            ip.value = self._prefill.ip or ""
+            ip.value = self._prefill.ip or self._next_ip(mac.value)
         else:
             self._fill_next_free()
         self.query_one("#name", Input).focus()
@@ -216,6 +218,15 @@ class ReservationForm(ModalScreen[ReservationOrder | None]):
             pair = ("", "")
         self._auto = pair
         mac_box.value, ip_box.value = pair
+
+    def _next_ip(self, mac: str) -> str:
+        """A prefill with a MAC and no IP (a VM's NIC): the next free IP, as ``reserve
+        --ip auto`` would pick it for that MAC."""
+        host, network = self._values()[:2]
+        try:
+            return resolve(self.fleet, ReservationRequest(host=host, network=network, mac=mac))[1]
+        except ValidationError:
+            return ""
 
     def _values(self) -> tuple[str, str, str, str, str]:
         host = self.query_one("#host", Select).value
