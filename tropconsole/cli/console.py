@@ -120,6 +120,7 @@ def _run_console(args: argparse.Namespace, runtime: ConsoleRuntime) -> int:
         service = _service_factory(repo, read_only, source, author=DEMO_AUTHOR)
         refresh = 5.0
         demo = True
+        alert_policy = None  # core.alerts' defaults
     else:
         from tropconsole.remote.inventory import inventory_from_args
 
@@ -141,6 +142,7 @@ def _run_console(args: argparse.Namespace, runtime: ConsoleRuntime) -> int:
         service = _service_factory(repo_path, read_only, source) if repo_path else None
         refresh = inventory.refresh_interval
         demo = False
+        alert_policy = inventory.alerts  # the inventory's [alerts] thresholds
 
     from tropconsole.ui.app import create_app
 
@@ -151,6 +153,7 @@ def _run_console(args: argparse.Namespace, runtime: ConsoleRuntime) -> int:
         refresh_interval=refresh,
         demo=demo,
         runtime=runtime,
+        alert_policy=alert_policy,
     )
     code = app.run()
     return int(code or 0)

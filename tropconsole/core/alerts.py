@@ -29,12 +29,14 @@ per key it has not seen and drops keys that are gone. Nothing here does I/O.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from netaddr import AddrFormatError, IPAddress
 
+from tropconsole.core.alertmemo import HostMemo
 from tropconsole.core.configrepo import host_index
 from tropconsole.core.errors import ValidationError
 from tropconsole.core.findings import Severity
@@ -243,11 +245,15 @@ def foreign_mac_alerts(snap: HostSnapshot, schemes: Mapping[str, HostScheme]) ->
     if own is None:
         return ()
     out: list[Alert] = []
+    owners: dict[str, str] = {}  # MAC prefix -> the first other host holding it
+    for name, scheme in schemes.items():
+        if name != snap.host:
+            owners.setdefault(scheme.mac_prefix, name)
     for lease in snap.leases:
         mac = norm_mac(lease.mac) or lease.mac.lower()
         if own.owns_mac(mac):
             continue
-        owner = next((n for n, s in schemes.items() if n != snap.host and s.owns_mac(mac)), None)
+        owner = owners.get(mac.rpartition(":")[0])  # one look-up, not one per host
         whose = f"; it is {owner}'s prefix (guest moved?)" if owner else ""
         out.append(
             Alert(
@@ -292,6 +298,7 @@ class AlertTracker:
     _leases: dict[str, dict[tuple[str, str, str], _Seen]] = field(
         default_factory=dict, init=False, repr=False
     )
+    _memo: dict[str, HostMemo] = field(default_factory=dict, init=False, repr=False)
     active: tuple[Alert, ...] = field(default=(), init=False)
     new: tuple[Alert, ...] = field(default=(), init=False)
     pools: tuple[PoolStats, ...] = field(default=(), init=False, repr=False)
@@ -309,11 +316,18 @@ class AlertTracker:
                     alerts.append(_unreachable(h.host, count, h.error, h.age(snapshot.taken_at)))
                 continue
             self.down_for[h.host] = 0
-            stats = pool_stats(h.snapshot)
-            pools.extend(stats)
-            alerts.extend(pool_alerts(stats, self.policy))
-            alerts.extend(foreign_mac_alerts(h.snapshot, schemes))
-            alerts.extend(self._expiring(h.snapshot, snapshot.taken_at))
+            snap, now = h.snapshot, snapshot.taken_at
+            memo = self._memo.get(h.host)
+            if memo is None or not memo.holds(snap, schemes):
+                stats = pool_stats(snap)
+                fixed = (*pool_alerts(stats, self.policy), *foreign_mac_alerts(snap, schemes))
+                self._memo[h.host] = memo = HostMemo(snap, schemes, stats, fixed)
+                expiring = self._expiring(snap, now)
+            else:  # equal leases and networks: only the expiring alerts can differ
+                expiring = self._expiring_again(memo, snap, now)
+            pools.extend(memo.stats)
+            alerts.extend(memo.alerts)
+            alerts.extend(expiring)
         alerts.sort(key=lambda a: (-a.severity.rank, a.host, a.kind, a.network or "", a.subject))
         before = {a.key for a in self.active}
         self.active = tuple(alerts)
@@ -334,23 +348,42 @@ class AlertTracker:
             seen = previous.get(ident)
             if seen is not None and seen.expiry != lease.expiry:
                 continue  # renewed since the previous refresh (and already close again)
-            left = lease.expiry - now
-            when = f"in {left / 60:.0f} min" if left > 0 else f"{-left / 60:.0f} min ago"
-            out.append(
-                Alert(
-                    host=snap.host,
-                    kind=AlertKind.LEASE_EXPIRING,
-                    severity=Severity.WARNING,
-                    subject=ident[1],
-                    detail=f"lease of {lease.ip} ({lease.hostname or 'no name'}) on "
-                    f"{lease.network} expires {when} and was not renewed; check the guest",
-                    network=lease.network,
-                    mac=ident[1],
-                    ip=lease.ip,
-                )
-            )
+            out.append(_expiring_alert(snap.host, lease, lease.expiry, ident[1], now))
         self._leases[snap.host] = current
         return out
+
+    def _expiring_again(self, memo: HostMemo, snap: HostSnapshot, now: float) -> list[Alert]:
+        """``_expiring`` for leases equal to the last refresh's: their expiries did not
+        move, so the ones within the window (found by bisection) alert. O(alerts)."""
+        window = self.policy.lease_expiry_minutes * 60.0
+        previous = self._leases.get(snap.host, {})
+        out: list[Alert] = []
+        for i in memo.by_expiry[: bisect_right(memo.expiries, now + window + 1.0)]:
+            lease = snap.leases[i]
+            if lease.expiry is None or lease.expiry - now > window:
+                continue
+            ident = _lease_id(lease)
+            seen = previous.get(ident)
+            if seen is not None and seen.expiry != lease.expiry:
+                continue  # one of two leases with one identity (as ``_expiring`` says)
+            out.append(_expiring_alert(snap.host, lease, lease.expiry, ident[1], now))
+        return out
+
+
+def _expiring_alert(host: str, lease: Lease, expiry: int, mac: str, now: float) -> Alert:
+    left = expiry - now
+    when = f"in {left / 60:.0f} min" if left > 0 else f"{-left / 60:.0f} min ago"
+    return Alert(
+        host=host,
+        kind=AlertKind.LEASE_EXPIRING,
+        severity=Severity.WARNING,
+        subject=mac,
+        detail=f"lease of {lease.ip} ({lease.hostname or 'no name'}) on "
+        f"{lease.network} expires {when} and was not renewed; check the guest",
+        network=lease.network,
+        mac=mac,
+        ip=lease.ip,
+    )
 
 
 def _unreachable(host: str, count: int, error: str | None, age: float | None) -> Alert:

@@ -42,6 +42,7 @@ from tropconsole.ui.messages import (
     SyncRequested,
     WriteFailed,
 )
+from tropconsole.ui.notices import AlertNotices, WriterWaiting
 from tropconsole.ui.options import ConsoleOptions
 from tropconsole.ui.polling import POLL_GROUP, PollController
 from tropconsole.ui.screens.main import MainScreen
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from tropconsole.core.models import FleetConfig
     from tropconsole.core.ports import FleetSource
     from tropconsole.core.service import ReservationService
+    from tropconsole.view.alerts import AlertState
     from tropconsole.view.drift import DriftState
 
 __all__ = ["ConsoleOptions", "ServiceFactory", "TropConsole", "create_app"]
@@ -125,6 +127,8 @@ class TropConsole(App[int]):
         self.config: FleetConfig | None = None
         self.config_error: str | None = None
         self.drift: DriftState | None = None
+        self.alerts: AlertState | None = None
+        self._notices = AlertNotices(self)
 
     # --- options and state, as screens read them (``ui.console.Console``) -------------
 
@@ -168,6 +172,7 @@ class TropConsole(App[int]):
     def _checked(self, service: ReservationService) -> ReservationService:
         if self.read_only and not getattr(service, "read_only", False):
             raise ValueError("a read-only console needs a read-only ReservationService")
+        service.on_wait = WriterWaiting(self)  # "another tropconsole is writing…; waiting"
         return service
 
     # --- lifecycle -------------------------------------------------------------------
@@ -227,6 +232,8 @@ class TropConsole(App[int]):
             self.config = message.config or self.config
             self.config_error = message.config_error
         self.drift = message.drift
+        self.alerts = message.alerts
+        self._notices.show(message.alerts)
         if main is not None:
             main.show_fleet(message.rows)
         self.poller.ended()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from tropconsole.core.models import FleetConfig
     from tropconsole.core.ports import FleetSource
     from tropconsole.core.service import ReservationService
+    from tropconsole.view.alerts import AlertState
     from tropconsole.view.drift import DriftState
 
 
@@ -45,6 +46,8 @@ class Console(Protocol):
     def config_error(self) -> str | None: ...
     @property
     def drift(self) -> DriftState | None: ...
+    @property
+    def alerts(self) -> AlertState | None: ...
     @property
     def service(self) -> ReservationService | None:
         """Built on first use: call it from a worker, not the event loop."""

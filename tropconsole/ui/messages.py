@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # annotations only: importing these is the poll worker's busi
         Reservation,
         ReservationRequest,
     )
+    from tropconsole.view.alerts import AlertState
     from tropconsole.view.common import View, ViewRows
     from tropconsole.view.drift import DriftState
 
@@ -34,6 +35,7 @@ class SnapshotReady(Message):
     config_error: str | None = None
     drift: DriftState | None = None  # findings of this snapshot, computed in the worker
     rows: dict[View, ViewRows] | None = None  # the table views' rows, built in the worker
+    alerts: AlertState | None = None  # this poll's alerts and config warnings (worker-built)
 
 
 @dataclass

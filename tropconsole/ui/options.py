@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from tropconsole.core.alerts import AlertPolicy
     from tropconsole.ui.runtime import ConsoleRuntime
 
 DEFAULT_REFRESH = 5.0
@@ -18,7 +19,8 @@ class ConsoleOptions:
     """``read_only`` is the inventory's (or ``--read-only``); tests pass a frozen
     ``clock``, ``cursor_blink=False`` and ``autopoll=False`` (only explicit refreshes) so
     screens are stable. ``runtime`` tunes the process (garbage collector, frame rate:
-    ``tropconsole.ui.runtime``): only the console's own process passes one."""
+    ``tropconsole.ui.runtime``): only the console's own process passes one.
+    ``alert_policy`` holds the thresholds of the console's alerts (``core.alerts``)."""
 
     read_only: bool = False
     refresh_interval: float = DEFAULT_REFRESH
@@ -27,3 +29,4 @@ class ConsoleOptions:
     cursor_blink: bool = True
     autopoll: bool = True
     runtime: ConsoleRuntime | None = None
+    alert_policy: AlertPolicy | None = None  # the inventory's [alerts]; None: the defaults

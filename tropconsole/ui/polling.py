@@ -4,7 +4,8 @@ The next poll is armed with ``set_timer`` when the previous one has been shown (
 failed), not with ``set_interval``: a slow fleet delays only its own next poll, and polls
 never overlap. A tick that finds a modal open re-arms without polling, so the table under
 a form does not move. The poll itself runs in a thread worker: the source's ``poll()``,
-the config repo read through the service, the drift and every view's rows (through
+the config repo read through the service, the drift, the alerts (the console's one
+``AlertTracker`` lives in the worker's ``RowBuilder``) and every view's rows (through
 ``tropconsole.view.build``, imported there: not start-up work).
 """
 
@@ -83,7 +84,7 @@ class PollController:
         from tropconsole.view.build import RowBuilder  # the row builders: poll-worker work
 
         if self._rows is None:
-            self._rows = RowBuilder()
+            self._rows = RowBuilder(self._options.alert_policy)
         snapshot = self._source.poll()
         config: FleetConfig | None = None
         error: str | None = None
@@ -97,7 +98,8 @@ class PollController:
         drift, rows = self._rows.build_poll(
             snapshot, config or self._config(), options.clock(), read_only=options.read_only
         )
-        self._app.post_message(SnapshotReady(snapshot, config, error, drift, rows))
+        alerts = self._rows.alerts
+        self._app.post_message(SnapshotReady(snapshot, config, error, drift, rows, alerts))
 
     def _arm(self) -> None:
         self._cancel_timer()

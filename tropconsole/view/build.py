@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tropconsole.core.alerts import AlertPolicy, AlertTracker
 from tropconsole.core.live import FleetSnapshot
 from tropconsole.core.models import FleetConfig
+from tropconsole.view.alerts import AlertRows, AlertState, alert_state
 from tropconsole.view.bridges import bridge_rows
 from tropconsole.view.common import View, ViewRows
 from tropconsole.view.drift import DriftState
@@ -41,7 +43,15 @@ def build_all(
 
 class RowBuilder(LeaseRows):
     """``build_all`` with a memory of the last Leases view (``LeaseRows``), for the poll
-    worker: one per console."""
+    worker: one per console. It holds the console's one ``AlertTracker`` too: ``build_poll``
+    feeds it and leaves the poll's alerts in ``alerts`` (the Networks view's Pool column
+    and the Alerts view are built from them)."""
+
+    def __init__(self, policy: AlertPolicy | None = None) -> None:
+        super().__init__()
+        self.tracker = AlertTracker(policy if policy is not None else AlertPolicy())
+        self.alerts: AlertState | None = None
+        self._alert_rows = AlertRows()
 
     def build(
         self, snapshot: FleetSnapshot, config: FleetConfig | None, now: float
@@ -58,6 +68,10 @@ class RowBuilder(LeaseRows):
     ) -> tuple[DriftState, dict[View, ViewRows]]:
         """The drift of this poll and every view's rows, the Drift view's among them."""
         drift = compute_drift(config, snapshot)
+        alerts = self.alerts = alert_state(self.tracker, snapshot, config)
         rows = self.build(snapshot, config, now)
         rows[View.DRIFT] = drift_rows(drift, snapshot, read_only=read_only)
+        rows[View.NETWORKS] = network_rows(snapshot, config, now, alerts)  # with the pools
+        hosts = tuple(h.name for h in config.hosts) if config is not None else ()
+        rows[View.ALERTS] = self._alert_rows.rows(alerts, hosts)
         return drift, rows

@@ -47,6 +47,7 @@ class View(StrEnum):
     DRIFT = "drift"
     VMS = "vms"
     HISTORY = "history"
+    ALERTS = "alerts"
 
 
 COLUMNS: dict[View, tuple[str, ...]] = {
@@ -55,6 +56,7 @@ COLUMNS: dict[View, tuple[str, ...]] = {
         "Host",
         "Network",
         "State",
+        "Pool",  # view.alerts.pool_cell: "6r 3l 1/8 free" (reserved, leased, free/range)
         "Autostart",
         "Bridge",
         "Forward",
@@ -80,6 +82,7 @@ COLUMNS: dict[View, tuple[str, ...]] = {
         "CPU/Mem",
     ),
     View.HISTORY: ("When", "Commit", "Host", "Network", "Revert", "Change", "Author"),
+    View.ALERTS: ("Severity", "Host", "Kind", "Subject", "Detail"),
 }
 
 # The columns whose cells carry a verdict (a short word, in words and colour): each must
@@ -91,6 +94,8 @@ VERDICT_COLUMNS: dict[View, tuple[str, ...]] = {
     View.RESERVATIONS: ("Live",),
     View.DRIFT: ("Severity", "Kind"),
     View.VMS: ("Verdict",),
+    View.NETWORKS: ("State", "Pool"),
+    View.ALERTS: ("Severity", "Kind"),
 }
 
 # Rows are ordered by these columns, compared naturally (…202.8 before …202.10).
@@ -100,6 +105,7 @@ SORT_COLUMNS: dict[View, tuple[int, ...]] = {
     View.LEASES: (0, 1, 3),
     View.RESERVATIONS: (0, 1, 3),
     View.VMS: (0, 1, 2),
+    View.ALERTS: (0, 1, 2, 3),  # worst first: ■ ERROR < ▲ WARNING, as in Drift
 }
 
 

@@ -1,9 +1,15 @@
-"""The Networks view: every host's libvirt networks, and the ones git has that a host lacks."""
+"""The Networks view: every host's libvirt networks, and the ones git has that a host lacks.
+
+The Pool column counts each DHCP range (``core.alerts.pool_stats``, through the poll's
+``AlertState``): reserved and leased addresses in the range, then free of the range, with
+LOW or FULL when the range alerts. Built without an ``AlertState`` the column is blank.
+"""
 
 from __future__ import annotations
 
 from tropconsole.core.live import FleetSnapshot
 from tropconsole.core.models import FleetConfig
+from tropconsole.view.alerts import AlertState, pool_cell, pool_detail
 from tropconsole.view.common import (
     ERROR,
     OK,
@@ -18,8 +24,14 @@ from tropconsole.view.common import (
 from tropconsole.view.tablediff import Cell
 
 
-def network_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: float) -> ViewRows:
+def network_rows(
+    fleet: FleetSnapshot,
+    config: FleetConfig | None,
+    now: float,
+    alerts: AlertState | None = None,
+) -> ViewRows:
     out = ViewRows()
+    pools = alerts.pools if alerts is not None else {}
     for status in fleet.hosts:
         snap = status.snapshot
         host_cfg = config.host(status.host) if config else None
@@ -39,12 +51,14 @@ def network_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: float) -
                     in_git = ("yes", OK)
                 else:
                     in_git = ("NOT IN GIT", WARN)
+                pool = pools.get((status.host, net.name), (None, None))
                 row = dim(
                     status,
                     (
                         host_cell(status, now),
                         net.name,
                         ("active", OK) if net.active else ("INACTIVE", WARN),
+                        pool_cell(*pool),
                         "yes" if net.autostart else "no",
                         net.bridge or "",
                         forward,
@@ -54,7 +68,8 @@ def network_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: float) -
                         in_git,
                     ),
                 )
-                out.add(f"{status.host}/{net.name}", row, RowTarget(status.host, net.name))
+                target = RowTarget(status.host, net.name, detail=pool_detail(*pool))
+                out.add(f"{status.host}/{net.name}", row, target)
         if host_cfg is not None and snap is not None:
             for cfg_net in host_cfg.networks:
                 if cfg_net.name in live_names:
@@ -66,6 +81,7 @@ def network_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: float) -
                         host_cell(status, now),
                         cfg_net.name,
                         ("NOT DEFINED", ERROR),
+                        "",
                         "",
                         "",
                         cfg_net.forward_mode or "isolated",

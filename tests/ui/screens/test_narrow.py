@@ -81,6 +81,8 @@ async def test_every_verdict_is_whole_at_80_columns(make_console) -> None:
         assert {"ok", "none", "WRONG IP"} <= seen[View.LEASES]
         assert "live" in seen[View.RESERVATIONS]
         assert {"▲ WARNING", "lease-wrong-ip"} <= seen[View.DRIFT]
+        assert {"active", "8r 5l 0/8 FULL"} <= seen[View.NETWORKS]
+        assert seen[View.ALERTS] == {"■ ERROR", "pool-full"}
 
 
 @pytest.mark.asyncio
@@ -92,8 +94,8 @@ async def test_verdicts_stay_whole_with_a_stale_host(make_console) -> None:
         await settle(pilot)
         await pilot.press("h", "h", "h", "h")  # trop04's rows only (columns never shrink)
         for view in VERDICT_COLUMNS:
-            if view is View.DRIFT:
-                continue  # findings name their host plainly; a stale host has none new
+            if view in (View.DRIFT, View.ALERTS):
+                continue  # findings and alerts name their host plainly; a stale host has none new
             await show(pilot, view)
             table = app.main.table(view)
             assert table.row_count and "stale" in str(table.get_row_at(0)[0])

@@ -167,7 +167,8 @@ class MainScreen(Screen[None]):
     def _tick_ages(self) -> None:
         snapshot = self.console.snapshot
         if snapshot is not None:
-            self.query_one(HostPanel).show(snapshot.hosts, self.console.clock(), self.console.drift)
+            app = self.console
+            self.query_one(HostPanel).show(snapshot.hosts, app.clock(), app.drift, app.alerts)
 
     @property
     def console(self) -> Console:
@@ -194,7 +195,7 @@ class MainScreen(Screen[None]):
             panel = self.query_one(HostPanel)
         except NoMatches:
             return  # the screen is being torn down (quitting)
-        panel.show(snapshot.hosts, app.clock(), app.drift)
+        panel.show(snapshot.hosts, app.clock(), app.drift, app.alerts)
         if rows is not None:
             self._rows.update(rows)
         head = app.config.head if app.config is not None else None

@@ -27,6 +27,7 @@ VIEW_TITLES = {
     View.DRIFT: "5 Drift",
     View.VMS: "6 VMs",
     View.HISTORY: "7 History",
+    View.ALERTS: "8 Alerts",
 }
 
 MAIN_BINDINGS: list[BindingType] = [
@@ -38,6 +39,7 @@ MAIN_BINDINGS: list[BindingType] = [
     Binding("5", "view('drift')", "Drift view", show=False, id="view.drift"),
     Binding("6", "view('vms')", "VMs view", show=False, id="view.vms"),
     Binding("7", "view('history')", "History view", show=False, id="view.history"),
+    Binding("8", "view('alerts')", "Alerts view", show=False, id="view.alerts"),
     Binding(
         "h",
         "cycle_host",

@@ -13,7 +13,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tropconsole.core.live import HostState, HostStatus
-from tropconsole.view.common import age_text
+from tropconsole.view.alerts import AlertState, host_alert_text, host_pool_text
+from tropconsole.view.common import STALE, age_text
 from tropconsole.view.drift import DriftState, drift_badge
 
 STATE_WORDS = {
@@ -30,13 +31,22 @@ STATE_STYLES = {
 }
 
 
-def card_text(status: HostStatus, now: float, drift: DriftState | None = None) -> Text:
-    """Three lines: name and state; rtt and age; drift count, the error (or 'no errors')."""
+def card_text(
+    status: HostStatus,
+    now: float,
+    drift: DriftState | None = None,
+    alerts: AlertState | None = None,
+) -> Text:
+    """Three lines: name, state and alert count; rtt and age; drift count, the tightest
+    DHCP pool's free addresses, the error (or 'no errors')."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(status.host, style="bold")
     text.append(f" {STATE_WORDS[status.state]}", style=STATE_STYLES[status.state])
     if status.read_only:
         text.append(" ro", style="dim")
+    alert = host_alert_text(alerts, status.host)
+    if alert is not None:
+        text.append(f" {alert[0]}", style=alert[1])
     text.append("\n")
     snap = status.snapshot
     if snap is None or snap.rtt_ms is None:
@@ -45,7 +55,13 @@ def card_text(status: HostStatus, now: float, drift: DriftState | None = None) -
         rtt = "rtt <1ms" if snap.rtt_ms < 1 else f"rtt {snap.rtt_ms:.0f}ms"
     text.append(f"{rtt}  age {age_text(status.age(now))}\n")
     badge, badge_style = drift_badge(drift, status.host)  # first: errors get cut
+    pool = host_pool_text(alerts, status.host) if status.state is HostState.OK else None
+    if pool is not None and pool[1] != STALE:  # an alerting pool leads: a narrow card cuts
+        text.append(f"{pool[0]}  ", style=pool[1])
+        pool = None
     text.append(f"{badge}  ", style=badge_style)
+    if pool is not None:
+        text.append(f"{pool[0]}  ", style=pool[1])
     if status.error:
         error = status.error.removeprefix(f"{status.host}: ")  # the card already names it
         text.append(error, style="bold red")
@@ -80,13 +96,19 @@ class HostCard(Widget):
         """The card as shown: its lines, before they are cut to the card's width."""
         return Text("\n").join(self._lines)
 
-    def show(self, status: HostStatus, now: float, drift: DriftState | None = None) -> None:
+    def show(
+        self,
+        status: HostStatus,
+        now: float,
+        drift: DriftState | None = None,
+        alerts: AlertState | None = None,
+    ) -> None:
         for state in HostState:
             self.set_class(status.state is state, f"-{state.value}")
         tooltip = status.error or None
         if self.tooltip != tooltip:
             self.tooltip = tooltip
-        lines = list(card_text(status, now, drift).split("\n"))
+        lines = list(card_text(status, now, drift, alerts).split("\n"))
         # A card's size is set by the stylesheet (1fr x 3), never by its text: repaint the
         # lines that changed, not the card, and never the screen's layout.
         for y, (old, new) in enumerate(zip_longest(self._lines, lines)):
@@ -120,11 +142,15 @@ class HostPanel(Horizontal):
         yield from self._cards.values()
 
     def show(
-        self, statuses: tuple[HostStatus, ...], now: float, drift: DriftState | None = None
+        self,
+        statuses: tuple[HostStatus, ...],
+        now: float,
+        drift: DriftState | None = None,
+        alerts: AlertState | None = None,
     ) -> None:
         for status in statuses:
             card = self._cards.get(status.host)
             if card is None:
                 card = self._cards[status.host] = HostCard(id=f"host-{status.host}")
                 self.mount(card)
-            card.show(status, now, drift)
+            card.show(status, now, drift, alerts)
