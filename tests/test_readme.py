@@ -72,7 +72,10 @@ def test_the_tour_names_only_real_keys() -> None:
         for word in cell.replace("\u2013", " ").split():
             if (len(word) == 1 and word.isalnum()) or word in names:
                 cited.add(names.get(word, word))
+    for first, last in re.findall(r"`(\d)`\u2013`(\d)`", tour):  # a range of view keys
+        cited.update(str(n) for n in range(int(first), int(last) + 1))
     cited.discard("ctrl+p")  # Textual's own command palette
-    assert {"1", "5", "h", "slash", "r", "a", "d", "f", "e", "q", "question_mark"} <= cited
+    must = {"1", "5", "8", "u", "h", "slash", "r", "a", "d", "f", "e", "q", "question_mark"}
+    assert must <= cited
     missing = sorted(cited - _bound_keys())
     assert not missing, f"the README's tour names keys nothing binds: {missing}"
