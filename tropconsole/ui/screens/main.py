@@ -16,9 +16,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
 
-from tropconsole.core.findings import Action
 from tropconsole.ui.console import Console, console_of
 from tropconsole.ui.messages import HistoryRead, PauseRequested, RefreshRequested
 from tropconsole.ui.screens.main_bindings import (
@@ -26,13 +25,14 @@ from tropconsole.ui.screens.main_bindings import (
     MAIN_BINDINGS,
     VIEW_TITLES,
     WRITE_ACTIONS,
+    action_state,
 )
 from tropconsole.ui.screens.main_history import HistoryReader
+from tropconsole.ui.widgets.detail_line import DetailLine
 from tropconsole.ui.widgets.host_panel import HostPanel
 from tropconsole.ui.widgets.keyed_table import KeyedTable
 from tropconsole.view.common import (
     COLUMNS,
-    ReservationItem,
     RowTarget,
     View,
     ViewRows,
@@ -78,9 +78,7 @@ class MainScreen(Screen[None]):
         self._details: dict[View, DetailTable] = {}  # the VMs and History views
         self._history = HistoryReader(self)
         self._status = ""
-        self._detail = ""  # the detail line's text, as last put on screen
-        self._detail_line = Static("", id="detail", markup=False)
-        self._detail_line.display = INITIAL_VIEW not in OWN_DETAIL
+        self._detail_line = DetailLine(shown=INITIAL_VIEW not in OWN_DETAIL)
 
     def compose(self) -> ComposeResult:
         app = self.console
@@ -231,20 +229,14 @@ class MainScreen(Screen[None]):
         self._show_detail(view)
 
     def _show_detail(self, view: View) -> None:
-        """The line under the table: the cursor row's ``RowTarget.detail``, made with the
-        row in the poll worker. On the cursor path: a lookup and, if it changed, one line
-        of text (its size is fixed, so no layout)."""
-        line = self._detail_line
-        shown = view not in OWN_DETAIL
-        if line.display != shown:
-            line.display = shown
-        table, rows = self._tables.get(view), self._rows.get(view)
-        key = table.cursor_key if table is not None and shown else None
-        target = rows.targets.get(key) if rows is not None and key is not None else None
-        text = target.detail if target is not None else ""
-        if text != self._detail:
-            self._detail = text
-            line.update(text, layout=False)
+        """The line under the table (``widgets/detail_line.py``): the cursor row's detail."""
+        table = self._tables.get(view)
+        key = table.cursor_key if table is not None else None
+        self._detail_line.show(
+            key,
+            self._rows[view].targets if view in self._rows else None,
+            shown=view not in OWN_DETAIL,
+        )
 
     def on_keyed_table_row_highlighted(self, event: KeyedTable.RowHighlighted) -> None:
         view = self.view
@@ -280,23 +272,7 @@ class MainScreen(Screen[None]):
     # --- bindings --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        read_only = self.console.read_only
-        if action == "refused":
-            return read_only
-        if action == "not_here":
-            return not read_only and self.view is not View.RESERVATIONS
-        if action == "revert_elsewhere":
-            return not read_only and self.view is not View.HISTORY
-        if action in WRITE_ACTIONS:
-            if read_only:
-                return False
-            if action == "remove_reservation" and self.view is not View.RESERVATIONS:
-                return None  # shown, greyed: it only makes sense on a reservation row
-            if action == "fix_drift" and self.view is not View.DRIFT:
-                return None  # shown, greyed: it works on a drift finding
-            if action == "revert_commit" and self.view is not View.HISTORY:
-                return False  # hidden: the twin below says where it works
-        return True
+        return action_state(action, self.view, read_only=self.console.read_only)
 
     async def attempt(self, action: str) -> None:
         """Run an action as the palette does: refused with a notice when read-only."""
@@ -404,34 +380,17 @@ class MainScreen(Screen[None]):
         if self.console.read_only:
             self.action_refused("remove_reservation")
             return
-        target = self.cursor_target()
-        item = target.item if target else None
-        if self.view is not View.RESERVATIONS or not isinstance(item, ReservationItem):
-            self.notify(
-                "go to Reservations (4) and put the cursor on the one to remove", severity="warning"
-            )
-            return
-        _modals().open_remove(self, item)
+        _modals().remove_at(self, self.view, self.cursor_target())
 
     def action_fix_drift(self) -> None:
-        """The fix a finding maps to: the sync confirmation, the reservation form prefilled
-        from the lease (the drift row carries it), or the fix's text."""
+        """The fix a finding maps to (``main_modals.fix_finding``)."""
         if self.console.read_only:
             self.action_refused("fix_drift")
             return
         if self.view is not View.DRIFT:
             self.notify("the fix key works on a finding: go to Drift (5)", severity="warning")
             return
-        finding = self.drift_view().current
-        if finding is None:
-            self.notify("no finding under the cursor", severity="warning", timeout=3)
-            return
-        if finding.action is Action.SYNC_NETWORK:
-            _modals().open_sync(self, finding.host, finding.network or "")
-        elif finding.action is Action.RESERVE_LEASE:
-            self.action_add_reservation()
-        else:
-            self.notify(finding.fix, title=f"Fix for {finding.host}: {finding.kind.value}")
+        _modals().fix_finding(self, self.drift_view().current, self.cursor_target())
 
     def action_revert_commit(self) -> None:
         """Undo the commit under the cursor (History), after its confirmation."""

@@ -116,3 +116,25 @@ MAIN_BINDINGS: list[BindingType] = [
         id="revert.elsewhere",
     ),
 ]
+
+
+def action_state(action: str, view: View, *, read_only: bool) -> bool | None:
+    """The main screen's ``check_action``: True shown, None shown greyed, False hidden.
+    Read-only hides every write; the hidden twins ("refused", "not_here",
+    "revert_elsewhere") answer a key pressed where its action does not apply."""
+    if action == "refused":
+        return read_only
+    if action == "not_here":
+        return not read_only and view is not View.RESERVATIONS
+    if action == "revert_elsewhere":
+        return not read_only and view is not View.HISTORY
+    if action in WRITE_ACTIONS:
+        if read_only:
+            return False
+        if action == "remove_reservation" and view is not View.RESERVATIONS:
+            return None  # shown, greyed: it only makes sense on a reservation row
+        if action == "fix_drift" and view is not View.DRIFT:
+            return None  # shown, greyed: it works on a drift finding
+        if action == "revert_commit" and view is not View.HISTORY:
+            return False  # hidden: the twin says where it works
+    return True

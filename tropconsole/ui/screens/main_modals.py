@@ -14,6 +14,7 @@ from typing import Any
 from textual.screen import Screen
 
 from tropconsole.core.errors import TropError
+from tropconsole.core.findings import Action, Finding
 from tropconsole.core.models import ReservationRequest
 from tropconsole.core.sync import resolve_sync
 from tropconsole.ui.console import console_of
@@ -29,7 +30,14 @@ from tropconsole.ui.screens.remove_confirm import RemovalOrder, RemoveConfirm
 from tropconsole.ui.screens.reservation_form import ReservationForm, ReservationOrder
 from tropconsole.ui.screens.revert_confirm import RevertConfirm, RevertOrder
 from tropconsole.ui.screens.sync_confirm import SyncConfirm, SyncOrder
-from tropconsole.view.common import CommitItem, LeaseItem, NicItem, ReservationItem, RowTarget
+from tropconsole.view.common import (
+    CommitItem,
+    LeaseItem,
+    NicItem,
+    ReservationItem,
+    RowTarget,
+    View,
+)
 
 
 def open_reservation_form(screen: Screen[Any], target: RowTarget | None) -> None:
@@ -145,3 +153,27 @@ def open_export(screen: Screen[Any]) -> None:
             screen.app.post_message(ExportRequested(result))
 
     screen.app.push_screen(modal, done)
+
+
+def remove_at(screen: Screen[Any], view: View, target: RowTarget | None) -> None:
+    """``d``: the removal confirmation for the reservation under the cursor."""
+    item = target.item if target else None
+    if view is not View.RESERVATIONS or not isinstance(item, ReservationItem):
+        screen.notify(
+            "go to Reservations (4) and put the cursor on the one to remove", severity="warning"
+        )
+        return
+    open_remove(screen, item)
+
+
+def fix_finding(screen: Screen[Any], finding: Finding | None, target: RowTarget | None) -> None:
+    """``f`` on a drift finding: the sync confirmation, the reservation form prefilled from
+    the lease (the drift row carries it), or the fix's text."""
+    if finding is None:
+        screen.notify("no finding under the cursor", severity="warning", timeout=3)
+    elif finding.action is Action.SYNC_NETWORK:
+        open_sync(screen, finding.host, finding.network or "")
+    elif finding.action is Action.RESERVE_LEASE:
+        open_reservation_form(screen, target)
+    else:
+        screen.notify(finding.fix, title=f"Fix for {finding.host}: {finding.kind.value}")
