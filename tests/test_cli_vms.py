@@ -33,7 +33,11 @@ def test_demo_vms_json_has_every_reserved_guest_and_the_bridged_edge(
     vms = {v["name"]: v for v in json.loads(out)["vms"]}
     assert {v["host"] for v in vms.values()} == {"trop02"}
     reserved = [n for v in vms.values() for n in v["nics"] if n["network"] == "default"]
-    assert reserved and all(n["verdict"] == "ok" for n in reserved)
+    verdicts = {v["name"]: n["verdict"] for v in vms.values() for n in v["nics"] if n in reserved}
+    # the demo's Eterathiel holds a lease of another address than git reserves (WRONG IP
+    # in the Leases view too); every other reserved guest is ok
+    assert verdicts.pop("eterathiel") == "leased another address than reserved"
+    assert verdicts and set(verdicts.values()) == {"ok"}
     assert {v["state"] for v in vms.values()} == {"running", "shut off"}
     edge = vms["edge02"]
     bridged, outside = edge["nics"]

@@ -108,3 +108,20 @@ def test_rows_are_only_for_the_host_asked_and_carry_state_and_size() -> None:
         (),
     )
     assert dataclasses.replace(snap2, taken_at=NOW).domains[0].active is False
+
+
+def test_a_nic_leased_another_address_than_its_reservation_says_wrong_ip() -> None:
+    # R1 is reserved on trop02/default; the guest holds a lease for another address
+    base = clean_snapshot(T2)
+    moved = tuple(
+        dataclasses.replace(lease, ip="192.168.202.66") if lease.mac == R1.mac else lease
+        for lease in base.leases
+    )
+    snap = dataclasses.replace(
+        base, leases=moved, domains=(domain("db", nic("db", R1.mac or "", network="default")),)
+    )
+    (row,) = vm_rows(fleet_of(T2, T3), fleet_snapshot(snap, clean_snapshot(T3)))
+    (n,) = row.nics
+    assert n.verdict is Verdict.WRONG_IP and n.verdict.bad and row.verdict is Verdict.WRONG_IP
+    assert (n.lease_ip, n.reserved_ip) == ("192.168.202.66", R1.ip)
+    assert f"reserved {R1.ip} on default, but leased 192.168.202.66" in n.detail

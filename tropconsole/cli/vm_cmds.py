@@ -25,7 +25,8 @@ def register(subparsers: Any) -> None:
         description="Poll the fleet once and list every libvirt domain: state, vCPUs, "
         "memory, and per NIC its MAC, network or bridge, model, DHCP lease, git "
         "reservation, the addresses seen for its MAC in the host's neighbour table on its "
-        "bridge, and a verdict: ok, no reservation, reserved elsewhere, MAC outside the "
+        "bridge, and a verdict: ok, no reservation, leased another address than reserved, "
+        "reserved elsewhere, MAC outside the "
         "host's range, or no DHCP (a bridged guest sets its own address). Exit status 0 "
         "when every host answered, 1 otherwise.",
     )

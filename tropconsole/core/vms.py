@@ -38,6 +38,7 @@ class Verdict(StrEnum):
     RESERVED_ELSEWHERE = "reserved elsewhere"
     OUTSIDE_RANGE = "MAC outside the host's range"
     NO_DHCP = "no DHCP"
+    WRONG_IP = "leased another address than reserved"
     NO_RESERVATION = "no reservation"
 
     @property
@@ -255,7 +256,14 @@ def _nic_row(
     others = tuple(p for p in places if p is not here)
     outside = scheme is not None and not scheme.owns_mac(mac)
     on = f"on {network}" if network else f"on bridge {bridge}" if bridge else "unattached"
-    if here is not None and not outside:
+    lease = leases.get((network, mac))  # a lease of another network is not this NIC's
+    if here is not None and not outside and lease is not None and lease.ip != here.reservation.ip:
+        verdict = Verdict.WRONG_IP
+        detail = (
+            f"reserved {here.reservation.ip} {on}, but leased {lease.ip}: a lease older than "
+            "the reservation, or the live network lacks it (see Drift)"
+        )
+    elif here is not None and not outside:
         verdict, detail = Verdict.OK, f"reserved {here.reservation.ip} {on}"
     elif here is not None and scheme is not None:
         verdict = Verdict.OUTSIDE_RANGE
@@ -274,7 +282,6 @@ def _nic_row(
             detail = f"{on}: no libvirt network, no DHCP; the guest sets its own address"
     else:
         verdict, detail = Verdict.NO_RESERVATION, f"{on} with no reservation in git"
-    lease = leases.get((network, mac))  # a lease of another network is not this NIC's
     return NicRow(
         host=snap.host,
         domain=dom.name,

@@ -14,6 +14,7 @@ from tropconsole.core.live import FleetSnapshot, HostState, HostStatus
 from tropconsole.core.models import FleetConfig
 from tropconsole.core.vms import NicRow, SeenAddress, Verdict, vm_rows
 from tropconsole.view.common import (
+    ERROR,
     OK,
     SORT_COLUMNS,
     STALE,
@@ -33,6 +34,7 @@ VERDICT_CELLS: dict[Verdict, tuple[str, str]] = {
     Verdict.RESERVED_ELSEWHERE: ("ELSEWHERE", WARN),
     Verdict.OUTSIDE_RANGE: ("OUT OF RANGE", WARN),
     Verdict.NO_DHCP: ("no DHCP", "cyan"),
+    Verdict.WRONG_IP: ("WRONG IP", ERROR),
     Verdict.NO_RESERVATION: ("UNRESERVED", WARN),
 }
 NO_NIC: Cell = ("no NIC", STALE)

@@ -58,7 +58,7 @@ async def test_6_lists_every_nic_with_its_verdict_and_the_detail_follows(make_co
         assert "bridged no DHCP" in edge[0] and "REACHABLE" in edge[0]
         assert "br0 (bridged) OUT OF RANGE" in edge[1]
         assert line(main, "vms", "summary") == (
-            "36 domains, 40 NICs  ·  4 with a verdict worth a look"
+            "36 domains, 40 NICs  ·  8 with a verdict worth a look"
         )
         await to_row(pilot, "52:54:00:aa:01:01")
         said = line(main, "vms", "detail")
