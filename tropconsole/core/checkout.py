@@ -13,15 +13,13 @@ is asked about again next time (a fetch may bring it).
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 
 from tropconsole.core.findings import Action, Finding, Kind, Severity
+from tropconsole.core.gitident import git_env
 from tropconsole.core.live import CheckoutState
 from tropconsole.core.models import FleetConfig
-
-_SCRUB = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +50,11 @@ def _n(count: int) -> str:
 
 
 def _git(repo: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
-    env["GIT_OPTIONAL_LOCKS"] = "0"
     return subprocess.run(
         ["git", "-C", repo, *args],
         capture_output=True,
         text=True,
-        env=env,
+        env=git_env({"GIT_OPTIONAL_LOCKS": "0"}),
         stdin=subprocess.DEVNULL,
         check=False,
     )

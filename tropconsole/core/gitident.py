@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tropconsole.core.errors import RefusedError
@@ -34,3 +36,17 @@ def parse_author(text: str) -> Identity:
     if match is None or not match.group(1):
         raise RefusedError(f'--author {text!r}: expected "Full Name <user@example.org>"')
     return Identity(match.group(1), match.group(2))
+
+
+# Variables that would point our git commands at another repo or index than intended.
+_SCRUB = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY")
+
+
+def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment every git command of tropconsole's runs with: the caller's, less the
+    variables that would aim git elsewhere, in the C locale (output parsed as it is), plus
+    ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
+    env["LC_ALL"] = "C"
+    env.update(extra or {})
+    return env

@@ -14,7 +14,6 @@ their config (identity, hooks for push, credentials), and its errors are familia
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import tempfile
@@ -27,13 +26,11 @@ from tropconsole.core.errors import RefusedError, TropError
 from tropconsole.core.fsio import atomic_write, lock_file
 from tropconsole.core.githooks import run_commit_hooks
 from tropconsole.core.gitident import Identity as Identity
-from tropconsole.core.gitident import ident_env
+from tropconsole.core.gitident import git_env, ident_env
 from tropconsole.core.gitident import parse_author as parse_author
 
 # How long a second writer waits for the first one's lock before it is refused.
 LOCK_WAIT_S = 10.0
-# Variables that would point our git commands at another repo or index than intended.
-_SCRUB = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY")
 _IN_PROGRESS = {
     "MERGE_HEAD": "a merge",
     "CHERRY_PICK_HEAD": "a cherry-pick",
@@ -363,12 +360,6 @@ class GitRepo:
             return None
         return Identity(match.group(1), match.group(2))
 
-    def _env(self, extra: Mapping[str, str] | None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
-        env["LC_ALL"] = "C"
-        env.update(extra or {})
-        return env
-
     def run_git(
         self, *args: str, env: Mapping[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
@@ -387,7 +378,7 @@ class GitRepo:
             return subprocess.run(
                 ["git", *args],
                 cwd=cwd or self.root,
-                env=self._env(env),
+                env=git_env(env),
                 input=stdin,
                 capture_output=True,
                 text=True,
@@ -398,7 +389,7 @@ class GitRepo:
 
     def _run_bytes(self, args: tuple[str, ...], data: bytes, check: bool = True) -> bytes | None:
         done = subprocess.run(
-            ["git", *args], cwd=self.root, env=self._env(None), input=data, capture_output=True
+            ["git", *args], cwd=self.root, env=git_env(), input=data, capture_output=True
         )
         if done.returncode == 0:
             return done.stdout

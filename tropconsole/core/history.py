@@ -15,7 +15,6 @@ for ``log -p``): the commits they bring in are listed themselves.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from collections.abc import Generator, Iterable, Iterator
@@ -26,6 +25,7 @@ from typing import Literal
 
 from tropconsole.core.configrepo import HOSTS_DIR, NETWORKS_REL
 from tropconsole.core.errors import RefusedError, TropError
+from tropconsole.core.gitident import git_env
 from tropconsole.core.models import Reservation
 from tropconsole.core.xmledit import tag_attributes
 
@@ -41,7 +41,6 @@ _SAFE_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SAFE_REV = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/~^@{}-]*$")
 _MARK = "\x01"  # starts each commit header: no diff line can start with it
 _FORMAT = f"{_MARK}%H%x00%P%x00%an%x00%ae%x00%aI%x00%s"
-_SCRUB = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_OBJECT_DIRECTORY")
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,8 +308,7 @@ def revert_change(repo: Path, commit: str) -> tuple[HistoryCommit, EntryChange]:
 
 
 def _stream(repo: Path, args: list[str]) -> Generator[HistoryCommit, None, None]:
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
-    env["LC_ALL"] = "C"
+    env = git_env()
     cmd = ["git", "-C", str(repo), "-c", "core.quotePath=false", "-c", "log.showSignature=false"]
     cmd += [*args[:1], "-p", "--unified=0", "--no-renames", "--no-color", "--no-ext-diff"]
     cmd += ["--no-textconv", "--no-relative", "--src-prefix=a/", "--dst-prefix=b/", *args[1:]]
@@ -340,9 +338,8 @@ def _stream(repo: Path, args: list[str]) -> Generator[HistoryCommit, None, None]
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
     return subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=False
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=git_env(), check=False
     )
 
 
