@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
     add.add_argument("--network", metavar="NET", default="default", help="default: default")
     add.add_argument("--mac", metavar="MAC", default="auto", help="a MAC, or auto (default)")
     add.add_argument("--ip", metavar="IP", default="auto", help="an IPv4 address, or auto")
-    _write_options(add)
+    add_write_options(add)
     add.set_defaults(func=run_reserve)
 
     rm = subparsers.add_parser(
@@ -65,11 +65,11 @@ def register(subparsers: Any) -> None:
     which.add_argument("--name", metavar="N", help="the reservation's name")
     which.add_argument("--mac", metavar="M", help="the reservation's MAC")
     which.add_argument("--ip", metavar="I", help="the reservation's IP")
-    _write_options(rm)
+    add_write_options(rm)
     rm.set_defaults(func=run_unreserve)
 
 
-def _write_options(parser: argparse.ArgumentParser) -> None:
+def add_write_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     parser.add_argument(
         "--author", metavar='"NAME <EMAIL>"', help="commit author (default: your git identity)"
@@ -154,7 +154,7 @@ def run_hosts(args: argparse.Namespace) -> int:
         nets = " ".join(f"{n.name}({len(n.reservations)})" for n in host.networks)
         index = "-" if host.index is None else str(host.index)
         rows.append((host.name, index, prefix, subnet, _bridges(host), nets or "-"))
-    _table(rows)
+    print_table(rows)
     return 0
 
 
@@ -219,7 +219,7 @@ def run_reservations(args: argparse.Namespace) -> int:
         )
         for e in entries
     ]
-    _table(rows)
+    print_table(rows)
     return 0
 
 
@@ -229,21 +229,21 @@ def run_reserve(args: argparse.Namespace) -> int:
     request = ReservationRequest(
         host=args.host, network=args.network, name=args.name, mac=args.mac, ip=args.ip
     )
-    service = _service(args)
+    service = write_service(args)
     if args.dry_run:
-        return _show_plan(service.plan_add(request))
-    return _report(service.add(request, apply=args.apply), args)
+        return show_plan(service.plan_add(request))
+    return report_write(service.add(request, apply=args.apply), args)
 
 
 def run_unreserve(args: argparse.Namespace) -> int:
-    service = _service(args)
+    service = write_service(args)
     which = {"name": args.name, "mac": args.mac, "ip": args.ip}
     if args.dry_run:
-        return _show_plan(service.plan_remove(args.host, args.network, **which))
-    return _report(service.remove(args.host, args.network, apply=args.apply, **which), args)
+        return show_plan(service.plan_remove(args.host, args.network, **which))
+    return report_write(service.remove(args.host, args.network, apply=args.apply, **which), args)
 
 
-def _service(args: argparse.Namespace) -> ReservationService:
+def write_service(args: argparse.Namespace) -> ReservationService:
     from tropconsole.core.service import ReservationService
 
     repo = repo_from_args(args)
@@ -277,7 +277,7 @@ def _applier(args: argparse.Namespace) -> LiveApplier:
     return applier
 
 
-def _show_plan(plan: Plan) -> int:
+def show_plan(plan: Plan) -> int:
     for warning in plan.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     sys.stdout.write(plan.diff)
@@ -285,7 +285,7 @@ def _show_plan(plan: Plan) -> int:
     return 0
 
 
-def _report(result: WriteResult, args: argparse.Namespace) -> int:
+def report_write(result: WriteResult, args: argparse.Namespace) -> int:
     for warning in result.plan.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"git: committed {result.short} {result.plan.subject}")
@@ -305,7 +305,7 @@ def _report(result: WriteResult, args: argparse.Namespace) -> int:
     return status
 
 
-def _table(rows: Sequence[Sequence[str]]) -> None:
+def print_table(rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

@@ -13,12 +13,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from tropconsole.cli.config_cmds import (
-    _report,
-    _service,
-    _show_plan,
-    _table,
-    _write_options,
+    add_write_options,
+    print_table,
     repo_from_args,
+    report_write,
+    show_plan,
+    write_service,
 )
 from tropconsole.core.errors import RefusedError
 
@@ -59,7 +59,7 @@ def register(subparsers: Any) -> None:
         "read-only mode. With --apply, also apply the undo live on the hyper-visor.",
     )
     rev.add_argument("commit", metavar="COMMIT", help="the commit to undo (hash, as in history)")
-    _write_options(rev)
+    add_write_options(rev)
     rev.set_defaults(func=run_revert)
 
 
@@ -85,7 +85,7 @@ def run_history(args: argparse.Namespace) -> int:
         ("COMMIT", "DATE", "AUTHOR", "HOST/NETWORK", "", "NAME", "MAC", "IP", "REVERT")
     ]
     rows += [row for commit in commits for row in _rows(commit)]
-    _table(rows)
+    print_table(rows)
     return 0
 
 
@@ -122,7 +122,7 @@ def _refuse_unknown_host(repo: Any, host: str) -> None:
 
 
 def run_revert(args: argparse.Namespace) -> int:
-    service = _service(args)
+    service = write_service(args)
     if args.dry_run:
-        return _show_plan(service.plan_revert(args.commit))
-    return _report(service.revert(args.commit, apply=args.apply), args)
+        return show_plan(service.plan_revert(args.commit))
+    return report_write(service.revert(args.commit, apply=args.apply), args)
