@@ -8,12 +8,14 @@ touched four hosts shows under each, so the host filter works); ``u`` undoes the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from tropconsole.core.history import EntryChange, HistoryCommit, read_history
 from tropconsole.view.common import OK, STALE, CommitItem, RowTarget, ViewRows
 
 HISTORY_LIMIT = 500
+NO_COMMIT = "no commit under the cursor"
 
 
 def when_text(commit: HistoryCommit) -> str:
@@ -69,9 +71,8 @@ def history_rows(commits: list[HistoryCommit]) -> ViewRows:
                 commit.author,
             )
             network = networks[0] if len(networks) == 1 else None
-            out.add(
-                f"{commit.commit}|{host}", row, RowTarget(host, network, CommitItem(commit, host))
-            )
+            target = RowTarget(host, network, CommitItem(commit, host))
+            out.add(f"{commit.commit}|{host}", row, replace(target, detail=commit_detail(target)))
     return out
 
 
@@ -97,7 +98,7 @@ def commit_detail(target: RowTarget | None) -> str:
     undoes it (or the reason it is refused, in the core's words)."""
     item = target.item if target is not None else None
     if not isinstance(item, CommitItem):
-        return "no commit under the cursor"
+        return NO_COMMIT
     commit = item.commit
     lines = [f"{commit.short} {when_text(commit)} {commit.author}: {commit.subject}"]
     entries = [f"{c.action} {c.where} {c.describe()}" for c in commit.changes]

@@ -9,6 +9,7 @@ columns); the line under the table says it in full (``nic_detail``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from tropconsole.core.live import FleetSnapshot, HostState, HostStatus
 from tropconsole.core.models import FleetConfig
@@ -28,6 +29,8 @@ from tropconsole.view.common import (
     host_cell,
 )
 from tropconsole.view.tablediff import Cell
+
+NO_DOMAIN = "no domain under the cursor"
 
 VERDICT_CELLS: dict[Verdict, tuple[str, str]] = {
     Verdict.OK: ("ok", OK),
@@ -72,7 +75,9 @@ def vm_view_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: float) -
         tail = f"{vm.vcpus}/{memory_text(vm.memory_kib)}"
         if not vm.nics:
             cells: tuple[Cell, ...] = (*head, "—", "—", NO_NIC, vm.state, "", "", "", "", tail)
-            out.add(vm.key, dim(status, cells), RowTarget(vm.host, None, NicItem(vm, None)))
+            out.add(
+                vm.key, dim(status, cells), _described(RowTarget(vm.host, None, NicItem(vm, None)))
+            )
             continue
         for nic in vm.nics:
             verdict = VERDICT_CELLS[nic.verdict] if config is not None else NO_REPO
@@ -88,9 +93,14 @@ def vm_view_rows(fleet: FleetSnapshot, config: FleetConfig | None, now: float) -
                 nic.model or "",
                 tail,
             )
-            target = RowTarget(vm.host, nic.network, NicItem(vm, nic))
+            target = _described(RowTarget(vm.host, nic.network, NicItem(vm, nic)))
             out.add(nic.key, dim(status, cells), target)
     return out.sorted(SORT_COLUMNS[View.VMS])
+
+
+def _described(target: RowTarget) -> RowTarget:
+    """The target with its detail, made here with the row (not on the cursor path)."""
+    return replace(target, detail=nic_detail(target))
 
 
 def nic_detail(target: RowTarget | None) -> str:
@@ -98,7 +108,7 @@ def nic_detail(target: RowTarget | None) -> str:
     addresses it holds (lease, reservation, other hosts' reservations, seen on its bridge)."""
     item = target.item if target is not None else None
     if not isinstance(item, NicItem):
-        return "no domain under the cursor"
+        return NO_DOMAIN
     vm, nic = item.vm, item.nic
     head = f"{vm.host}/{vm.name}: {vm.state}, {vm.vcpus} vCPU, {memory_text(vm.memory_kib)}"
     if nic is None:

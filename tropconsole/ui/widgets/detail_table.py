@@ -2,8 +2,9 @@
 under it: the VMs and History views (the Drift view has its own, ``drift_view``).
 
 The table is a ``KeyedTable`` with the id ``table-<view>``, so the main screen treats it
-like every other view's; ``describe`` (from the view's row module, Textual-free) turns the
-cursor row's target into the words under the table.
+like every other view's; the words under the table are the cursor row's
+``RowTarget.detail``, made with the rows in the view's row module (Textual-free), several
+lines here where the other views' ``DetailLine`` holds one.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from textual.widgets import Label, Static
 from tropconsole.ui.widgets.keyed_table import KeyedTable
 from tropconsole.view.common import COLUMNS, RowTarget, View
 
-Describe = Callable[[RowTarget | None], str]
 Summarize = Callable[[Mapping[str, RowTarget]], str]
 
 
@@ -27,12 +27,12 @@ class DetailTable(Vertical):
         self,
         columns: tuple[str, ...],
         name: str,
-        describe: Describe,
+        empty: str,
         summarize: Summarize | None = None,
         summary: str = "",
     ) -> None:
         super().__init__(id=f"{name}-view", classes="detail-table")
-        self._describe = describe
+        self._empty = empty  # the words when no row is under the cursor
         self._summarize = summarize
         self._targets: Mapping[str, RowTarget] = {}
         self._summary = summary
@@ -42,7 +42,7 @@ class DetailTable(Vertical):
     def compose(self) -> ComposeResult:
         yield Label(self._summary, classes="view-summary")
         yield self.table
-        yield Static(Text(self._describe(None), style="dim"), classes="view-detail")
+        yield Static(Text(self._empty, style="dim"), classes="view-detail")
 
     @property
     def current(self) -> RowTarget | None:
@@ -73,7 +73,7 @@ class DetailTable(Vertical):
 
     def _show_detail(self) -> None:
         current = self.current
-        detail = self._describe(current)
+        detail = current.detail if current is not None else self._empty
         if detail != self._detail:
             self._detail = detail
             text = Text(detail, style="" if current is not None else "dim")
@@ -84,9 +84,9 @@ def view_detail_table(view: View) -> DetailTable:
     """The VMs or the History view's widget; their row modules are imported now, when
     the view is first shown."""
     if view is View.VMS:
-        from tropconsole.view.vms import nic_detail, vms_summary
+        from tropconsole.view.vms import NO_DOMAIN, vms_summary
 
-        return DetailTable(COLUMNS[view], view.value, nic_detail, vms_summary)
-    from tropconsole.view.history import commit_detail
+        return DetailTable(COLUMNS[view], view.value, NO_DOMAIN, vms_summary)
+    from tropconsole.view.history import NO_COMMIT
 
-    return DetailTable(COLUMNS[view], view.value, commit_detail)
+    return DetailTable(COLUMNS[view], view.value, NO_COMMIT)
