@@ -166,10 +166,6 @@ def vm_rows(
     return tuple(rows)
 
 
-def nic_rows(rows: tuple[VmRow, ...]) -> tuple[NicRow, ...]:
-    return tuple(nic for row in rows for nic in row.nics)
-
-
 def host_vm_rows(
     cfg: HostConfig | None,
     snap: HostSnapshot,
